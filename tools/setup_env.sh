@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Create or reuse the project environment in .venv/ (idempotent).
+#
+# Steps, each named when it fails:
+#   1. venv       python3 -m venv .venv, with the build tools of requirements/build.txt
+#   2. torch      torch + torchvision (requirements/torch.txt; pip takes them from this disk)
+#   3. mmcv       mmcv 2.1.0 built from its PyPI source with compiled ops, C++ standard raised to
+#                 c++20 for torch 2.14's headers. The wheel is cached in $MEJIGCLU_CACHE (default
+#                 ~/.cache/mejigclu_mm) and reused on later runs and fresh checkouts.
+#   4. runtime    mmengine, mmpretrain, mmdet, ... (requirements/runtime.txt, tests.txt)
+#   5. data       the data/ folders of the packages in requirements/offline-data.txt, extracted
+#                 into .venv/share/offline-data/<package>/ (real images for tests and the demo)
+#   6. package    editable install of mejigclu_mm
+# A stamp file, written only after every step succeeded, records a hash of the inputs; a second
+# run with the same inputs checks the stamp and returns in seconds. A failed run leaves no stamp,
+# so the next run redoes the unfinished steps instead of mistaking them for done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+CACHE="${MEJIGCLU_CACHE:-$HOME/.cache/mejigclu_mm}"
+WHEELS="$CACHE/wheels"
+STAMP="$VENV/.mejigclu_mm-setup"
+MMCV_VERSION=2.1.0
+
+step=""
+trap 'echo "setup_env: step \"$step\" failed; fix the error above and run again." >&2' ERR
+log() { echo "[setup_env] $*"; }
+
+inputs_hash() {
+  (cd "$ROOT" && cat requirements/*.txt setup.py tools/setup_env.sh; echo "$MMCV_VERSION") \
+    | sha256sum | cut -d' ' -f1
+}
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(inputs_hash)" && -x "$PY" ]]; then
+  log "environment up to date ($VENV)"
+  exit 0
+fi
+rm -f "$STAMP"
+
+step="venv"
+if ! "$PY" -c 'import sys' 2>/dev/null; then
+  log "creating $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+fi
+PIP=(pip_quiet)
+# pip warns once per package about this machine's index folders that hold no such package.
+pip_quiet() { "$PY" -m pip --disable-pip-version-check "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+
+step="torch"
+log "installing build tools and torch (torch from this machine's disk when present)"
+# One resolver run, so that torch's own setuptools requirement cannot lift the < 82 pin.
+"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" -r "$ROOT/requirements/torch.txt"
+
+step="mmcv"
+mmcv_wheel() { ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1; }
+if [[ -z "$(mmcv_wheel)" ]]; then
+  with_cuda=0
+  if command -v nvcc >/dev/null && "$PY" -c 'import torch,sys; sys.exit(not torch.cuda.is_available())'; then
+    with_cuda=1
+  fi
+  log "building mmcv $MMCV_VERSION with compiled ops (FORCE_CUDA=$with_cuda)."
+  log "This is slow (about 25 minutes on 2 CPU cores): no wheel of mmcv 2.1.0 exists for this"
+  log "torch, and its source must be compiled with -std=c++20 for torch 2.14's headers."
+  log "The wheel is cached in $WHEELS; later runs reuse it."
+  build="$(mktemp -d)"
+  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+    -d "$build" "mmcv==$MMCV_VERSION"
+  tar -xzf "$build"/mmcv-"$MMCV_VERSION".tar.gz -C "$build"
+  src="$build/mmcv-$MMCV_VERSION"
+  # mmcv hard-codes older standards; torch >= 2.10 headers need C++20.
+  sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+  grep -q 'c++20' "$src/setup.py" || { echo "setup_env: could not raise mmcv's C++ standard" >&2; exit 1; }
+  (cd "$src" && MMCV_WITH_OPS=1 FORCE_CUDA=$with_cuda MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/dist" .)
+  mkdir -p "$WHEELS"
+  # Move into the cache only once complete, so an interrupted build is never taken for a wheel.
+  built="$(ls "$build"/dist/mmcv-*.whl)"
+  mv "$built" "$WHEELS/.tmp-$(basename "$built")"
+  mv "$WHEELS/.tmp-$(basename "$built")" "$WHEELS/$(basename "$built")"
+  rm -rf "$build"
+fi
+log "installing mmcv from $(mmcv_wheel)"
+"${PIP[@]}" install -q --no-deps "$(mmcv_wheel)"
+
+step="runtime"
+log "installing mmengine, mmpretrain, mmdet and test tools"
+"${PIP[@]}" install -q --find-links "$WHEELS" -r "$ROOT/requirements/runtime.txt" \
+  -r "$ROOT/requirements/tests.txt"
+
+step="data"
+DATA="$VENV/share/offline-data"
+grep -v '^\s*#' "$ROOT/requirements/offline-data.txt" | while read -r spec; do
+  [[ -n "$spec" ]] || continue
+  package="${spec%%==*}"
+  [[ -d "$DATA/$package/data" ]] && continue
+  log "extracting the data files of $spec"
+  tmp="$(mktemp -d)"
+  "${PIP[@]}" download -q --no-deps --only-binary=:all: -d "$tmp" "$spec"
+  "$PY" -m zipfile -e "$tmp"/*.whl "$tmp/unpacked"
+  mkdir -p "$DATA/$package"
+  mv "$tmp/unpacked/$package/data" "$DATA/$package/data"
+  rm -rf "$tmp"
+done
+
+step="package"
+"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+"$PY" -c 'import mejigclu_mm, mmcv.ops, mmdet, mmpretrain'
+
+inputs_hash >"$STAMP"
+log "environment ready ($VENV)"
