@@ -1,0 +1,3 @@
+from .disjoint_subset_sampler import DisjointSubsetSampler
+
+__all__ = ['DisjointSubsetSampler']

@@ -1,0 +1,3 @@
+from .jigsaw_split import JigsawSplit, jigsaw_boxes, patch_spans
+
+__all__ = ['JigsawSplit', 'jigsaw_boxes', 'patch_spans']

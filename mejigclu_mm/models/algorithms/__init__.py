@@ -1,0 +1,3 @@
+from .jigsaw_clustering import JigsawClustering
+
+__all__ = ['JigsawClustering']

@@ -1,0 +1,3 @@
+from .decouple_neck import DecoupleNeck
+
+__all__ = ['DecoupleNeck']

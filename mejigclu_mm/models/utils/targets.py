@@ -1,0 +1,20 @@
+"""The labels a montage batch carries to the heads."""
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class JigsawTargets:
+    """Per-patch labels of one training step, aligned with the gathered per-slot features.
+
+    Args:
+        source_image (Tensor): Global image id (0..num_images-1) of each patch.
+        source_position (Tensor): Row-major position (0..grid*grid-1) of each patch in its image.
+        num_images (int): Images in the global batch, N.
+        grid (int): Patches per side, m.
+    """
+    source_image: torch.Tensor
+    source_position: torch.Tensor
+    num_images: int
+    grid: int

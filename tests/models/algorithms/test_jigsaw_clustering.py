@@ -1,0 +1,58 @@
+import math
+
+import pytest
+import torch
+
+import mejigclu_mm  # noqa: F401
+from mmpretrain.registry import MODELS
+
+
+def tiny_model_cfg(num_images, heads=('clu', 'cls', 'loc'), grid=2):
+    all_heads = dict(
+        clu=dict(type='ClusteringHead', in_channels=64, hid_channels=32, out_channels=16),
+        cls=dict(type='PatchClassificationHead', num_classes=num_images, in_channels=64,
+                 hid_channels=32),
+        loc=dict(type='LocationHead', grid=grid, in_channels=64))
+    return dict(
+        type='JigsawClustering', grid=grid,
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
+                      norm_cfg=dict(type='GN', num_groups=4), out_indices=(3, )),
+        neck=dict(type='DecoupleNeck', grid=grid),
+        heads={name: all_heads[name] for name in heads})
+
+
+def test_first_losses_match_theory_and_gradients_reach_the_backbone():
+    torch.manual_seed(0)
+    n = 16
+    model = MODELS.build(tiny_model_cfg(n))
+    patches = [torch.randn(n, 3, 16, 16) for _ in range(4)]
+    losses = model.loss(patches, data_samples=None)
+    assert set(losses) == {'loss_clu', 'loss_cls', 'loss_loc'}
+    assert losses['loss_clu'].item() == pytest.approx((0.3 / 0.07) * math.log(4 * n - 1), rel=0.1)
+    assert losses['loss_cls'].item() == pytest.approx(math.log(n), rel=0.1)
+    assert losses['loss_loc'].item() == pytest.approx(math.log(4), rel=0.1)
+    sum(losses.values()).backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_heads_in_the_config_decide_the_losses():
+    model = MODELS.build(tiny_model_cfg(4, heads=('clu', 'loc')))
+    assert set(model.loss([torch.randn(4, 3, 16, 16)] * 4, None)) == {'loss_clu', 'loss_loc'}
+
+
+def test_batch_not_matching_the_classification_head_raises():
+    model = MODELS.build(tiny_model_cfg(8))
+    with pytest.raises(ValueError, match='num_classes=8, but this step has 6 images'):
+        model.loss([torch.randn(6, 3, 16, 16) for _ in range(4)], None)
+
+
+def test_mismatched_grid_and_single_tensor_input_are_refused():
+    cfg = tiny_model_cfg(4)
+    cfg['neck']['grid'] = 3
+    with pytest.raises(ValueError, match='neck grid 3 != algorithm grid 2'):
+        MODELS.build(cfg)
+    cfg = tiny_model_cfg(4, grid=1)
+    with pytest.raises(ValueError, match='grid must be >= 2'):
+        MODELS.build(cfg)
+    with pytest.raises(TypeError, match='list of patch batches'):
+        MODELS.build(tiny_model_cfg(4)).loss(torch.randn(4, 3, 32, 32), None)

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+
+from mejigclu_mm.models.necks import DecoupleNeck
+
+
+def bilinear_matrix(in_size, out_size):
+    """Interpolation weights, align_corners=False (half-pixel centres, clamped at the edges)."""
+    weights = np.zeros((out_size, in_size))
+    for o in range(out_size):
+        src = max((o + 0.5) * in_size / out_size - 0.5, 0.0)
+        low = min(int(np.floor(src)), in_size - 1)
+        high = min(low + 1, in_size - 1)
+        frac = src - low
+        weights[o, low] += 1 - frac
+        weights[o, high] += frac
+    return weights
+
+
+def decouple_by_hand(x, grid):
+    """Interpolate to (4 grid)^2 with explicit weights, then average 4 x 4 blocks."""
+    n, c, h, w = x.shape
+    rows, cols = bilinear_matrix(h, 4 * grid), bilinear_matrix(w, 4 * grid)
+    up = np.einsum('oh,nchw,pw->ncop', rows, x, cols)
+    pooled = up.reshape(n, c, grid, 4, grid, 4).mean(axis=(3, 5))  # n x c x grid x grid
+    out = np.zeros((grid * grid * n, c))
+    for slot in range(grid * grid):
+        for montage in range(n):
+            out[slot * n + montage] = pooled[montage, :, slot // grid, slot % grid]
+    return out
+
+
+@pytest.mark.parametrize('grid,size', [(2, 7), (2, 4), (3, 5), (2, 2)])
+def test_matches_interpolation_and_pooling_slot_major(grid, size):
+    x = np.random.default_rng(0).normal(size=(3, 6, size, size))
+    feats, = DecoupleNeck(grid=grid)((torch.from_numpy(x), ))
+    assert feats.shape == (grid * grid * 3, 6)
+    np.testing.assert_allclose(feats.numpy(), decouple_by_hand(x, grid), rtol=1e-10, atol=1e-12)
+
+
+def test_seam_column_of_a_7x7_map_is_shared_by_both_slots():
+    x = torch.zeros(1, 1, 7, 7, dtype=torch.float64)
+    x[..., :, 3] = 1.0  # only the middle column is lit
+    feats, = DecoupleNeck(grid=2)((x, ))
+    left, right = feats[0, 0].item(), feats[1, 0].item()
+    assert left == pytest.approx(right) and left > 0
+
+
+def test_uses_the_last_backbone_output_and_rejects_grid_1():
+    early, last = torch.randn(2, 3, 8, 8), torch.randn(2, 4, 7, 7)
+    assert DecoupleNeck()((early, last))[0].shape == (8, 4)
+    with pytest.raises(ValueError, match='grid must be >= 2'):
+        DecoupleNeck(grid=1)
