@@ -1,0 +1,27 @@
+# JigClu / MEJigClu on ResNet-50 (DESIGN.md section 1): a 224 px montage of 2 x 2 patches of
+# 112 px, layer4 7 x 7 decoupled into 2 x 2 slots. Derived configs add the second head:
+# `loc` (LocationHead, JigClu) or `cls` (PatchClassificationHead, MEJigClu).
+grid = 2
+model = dict(
+    type='JigsawClustering',
+    grid=grid,
+    data_preprocessor=dict(
+        type='SelfSupDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        out_indices=(3, ),
+        norm_cfg=dict(type='SyncBN'),
+        zero_init_residual=False),
+    neck=dict(type='DecoupleNeck', grid=grid),
+    heads=dict(
+        clu=dict(
+            type='ClusteringHead',
+            in_channels=2048,
+            hid_channels=2048,
+            out_channels=128,
+            loss=dict(type='SupCluLoss', temperature=0.3, base_temperature=0.07),
+            loss_weight=1.0)))

@@ -1,0 +1,15 @@
+# JigClu on Fashion-MNIST (offline real data): clustering + location heads, overlap 0.3.
+_base_ = [
+    '../_base_/models/jigsaw_clustering_r18-cifar.py',
+    '../_base_/datasets/fashion-mnist_bs64_jigsaw.py',
+    '../_base_/schedules/sgd_coslr_100e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(heads=dict(loc=dict(type='LocationHead', grid=2, in_channels=512, loss_weight=1.0)))
+train_pipeline = _base_.grey_to_rgb + [
+    dict(type='JigsawSplit', grid=2, overlap=0.3, patch_pipeline=_base_.patch_pipeline),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+default_hooks = dict(logger=dict(interval=50))

@@ -1,0 +1,54 @@
+"""Every pretraining config builds, and its own pipeline + model run one loss step on real
+images, so that a user who points it at the real data set is not the first to find a typo."""
+import math
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+
+import mejigclu_mm  # noqa: F401
+from conftest import ROOT
+from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
+
+PRETRAIN = sorted((ROOT / 'configs' / 'pretrain').rglob('*.py'))
+EXPECTED_HEADS = {'mejigclu': {'clu', 'cls'}, 'jigclu': {'clu', 'loc'},
+                  'loc-clu': {'clu', 'loc'}, 'cls-clu': {'clu', 'cls'}}
+
+
+def heads_expected(path):
+    return EXPECTED_HEADS[path.name.split('_')[0]]
+
+
+@pytest.mark.parametrize('path', PRETRAIN, ids=lambda p: p.name)
+def test_config_builds_and_runs_a_loss_step(path, imagenet_images, fashion_mnist_format_root):
+    torch.manual_seed(0)
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    assert set(cfg.model.heads) == heads_expected(path)
+    assert cfg.train_dataloader.drop_last
+    if 'cls' in cfg.model.heads:  # the papers' recipes: one class per image of the global batch
+        gpus, per_gpu = map(int, re.search(r'_(\d+)xb(\d+)-', path.name).groups())
+        assert per_gpu == cfg.train_dataloader.batch_size
+        assert cfg.model.heads.cls.num_classes == gpus * per_gpu
+        cfg.model.heads.cls.num_classes = 2
+    if cfg.train_dataloader.dataset.type == 'FashionMNIST':
+        dataset_cfg = dict(cfg.train_dataloader.dataset, data_root=str(fashion_mnist_format_root))
+        dataset = DATASETS.build(dataset_cfg)
+        samples = [dataset[0], dataset[1]]
+    else:
+        pipeline = [TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline]
+        samples = []
+        for image in imagenet_images[:2]:
+            results = dict(img_path=str(image))
+            for transform in pipeline:
+                results = transform(results)
+            samples.append(results)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))  # as the Runner does without DDP
+    data = model.data_preprocessor(default_collate(samples), training=True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {f'loss_{h}' for h in heads_expected(path)}
+    assert all(math.isfinite(v.item()) for v in losses.values())

@@ -1,0 +1,99 @@
+"""Write PNG grids of training montages as the network sees them, each slot annotated.
+
+Usage:
+    python tools/visualize_montage.py CONFIG [--out-dir DIR] [--batch-size N] [--num-batches K]
+        [--cfg-options key=value ...]
+
+The config's training pipeline splits and augments the images (JigsawSplit); a batch is then
+stitched exactly as the model does it (mejigclu_mm.models.utils.stitch_montages) and each slot
+is labelled "i<source image> p<source position>". Files: DIR/montages_<k>.png.
+"""
+import argparse
+import os
+import os.path as osp
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dataset import default_collate  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+import mejigclu_mm  # noqa: E402,F401
+from mejigclu_mm.models.utils import stitch_montages  # noqa: E402
+from mmpretrain.registry import DATASETS  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Visualise JigClu / MEJigClu montages')
+    parser.add_argument('config', help='a pretraining config')
+    parser.add_argument('--out-dir', default='work_dirs/montages', help='where PNGs go')
+    parser.add_argument('--batch-size', type=int, default=8, help='images (montages) per PNG')
+    parser.add_argument('--num-batches', type=int, default=1, help='how many PNGs')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    return parser.parse_args(argv)
+
+
+def draw(montages, source_image, source_position, grid, bgr, path):
+    """Save the montages as one figure with a labelled slot grid."""
+    count = montages.size(0)
+    columns = min(count, 4)
+    rows = (count + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis('off')
+    for k in range(count):
+        img = montages[k].float()
+        img = img[[2, 1, 0]] if bgr and img.size(0) == 3 else img
+        img = (img - img.min()) / (img.max() - img.min() + 1e-6)
+        ax = axes.flat[k]
+        ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray')
+        height, width = img.shape[1:]
+        for slot in range(grid * grid):
+            row, col = divmod(slot, grid)
+            index = slot * count + k
+            ax.text(col * width / grid + 2, row * height / grid + 2,
+                    f'i{int(source_image[index])} p{int(source_position[index])}',
+                    color='yellow', fontsize=8, va='top',
+                    bbox=dict(facecolor='black', alpha=0.5, pad=1))
+        for line in range(1, grid):
+            ax.axhline(line * height / grid - 0.5, color='white', lw=0.8)
+            ax.axvline(line * width / grid - 0.5, color='white', lw=0.8)
+        ax.set_title(f'montage {k}', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    grid = cfg.model.get('grid', 2)
+    bgr = cfg.model.get('data_preprocessor', {}).get('to_rgb', False)
+    os.makedirs(args.out_dir, exist_ok=True)
+    order = torch.randperm(len(dataset)).tolist()
+    paths = []
+    for b in range(args.num_batches):
+        indices = order[b * args.batch_size:(b + 1) * args.batch_size]
+        batch = default_collate([dataset[i] for i in indices])
+        montages, source_image, source_position = stitch_montages(batch['inputs'], grid)
+        path = osp.join(args.out_dir, f'montages_{b}.png')
+        draw(montages, source_image, source_position, grid, bgr, path)
+        paths.append(path)
+        print(f'wrote {path}')
+    return paths
+
+
+if __name__ == '__main__':
+    main()
