@@ -59,3 +59,77 @@ def fashion_mnist_format_root(tmp_path_factory):
         write_idx_images(root / f'{prefix}-images-idx3-ubyte', images)
         write_idx_labels(root / f'{prefix}-labels-idx1-ubyte', labels)
     return root
+
+
+@pytest.fixture(scope='session')
+def r50_pretrain_checkpoint(tmp_path_factory):
+    """A checkpoint as the MEJigClu ResNet-50 pretraining writes it (random weights, BN
+    statistics and counters made non-trivial so that round trips are checked on real values)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mejigclu_mm  # noqa: F401
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    cfg = Config.fromfile(ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py')
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    state = model.state_dict()
+    for name, value in state.items():
+        if name.endswith(('running_mean', 'running_var')):
+            value.copy_(torch.rand_like(value) + 0.5)
+        elif name.endswith('num_batches_tracked'):
+            value.fill_(1234)
+    path = tmp_path_factory.mktemp('r50') / 'epoch_200.pth'
+    torch.save({'meta': {'epoch': 200}, 'state_dict': state}, path)
+    return path
+
+
+@pytest.fixture(scope='session')
+def imagenet_format_root(tmp_path_factory):
+    """ImageNet's layout (train/, val/, meta/*.txt incl. the 1 % / 10 % subset lists) holding
+    the 20 real ImageNet photos; labels from the file names."""
+    import shutil
+    root = tmp_path_factory.mktemp('imagenet_format')
+    lines = []
+    for split in ('train', 'val'):
+        (root / split).mkdir()
+        for path in real_image_paths('imagenet'):
+            shutil.copy(path, root / split / path.name)
+            lines.append(f'{path.name} {label_of(path)}')
+    (root / 'meta').mkdir()
+    (root / 'meta' / 'train.txt').write_text('\n'.join(lines[:20]))
+    (root / 'meta' / 'val.txt').write_text('\n'.join(lines[20:]))
+    (root / 'meta' / 'train_10percent.txt').write_text('\n'.join(lines[:4]))
+    (root / 'meta' / 'train_1percent.txt').write_text('\n'.join(lines[:2]))
+    return root
+
+
+@pytest.fixture(scope='session')
+def deepforest_coco_root(tmp_path_factory):
+    """tools/data/prepare_deepforest.py's output: real tree-crown tiles in COCO format."""
+    from prepare_deepforest import prepare
+    root = tmp_path_factory.mktemp('deepforest')
+    prepare(str(root))
+    return root
+
+
+@pytest.fixture(scope='session')
+def voc_format_root(tmp_path_factory):
+    """A VOCdevkit with two real annotated aerial images (deepforest's Pascal VOC XML) as
+    VOC2007 trainval/test and VOC2012 trainval; the class is deepforest's 'Tree'."""
+    root = tmp_path_factory.mktemp('VOCdevkit')
+    source = offline_data_dir('deepforest')
+    for year in ('2007', '2012'):
+        base = root / f'VOC{year}'
+        for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+            (base / sub).mkdir(parents=True)
+        names = ['OSBS_029', 'SOAP_061']
+        for name in names:
+            Image.open(source / f'{name}.png').convert('RGB').save(base / 'JPEGImages' / f'{name}.jpg')
+            (base / 'Annotations' / f'{name}.xml').write_text(
+                (source / f'{name}.xml').read_text().replace('.png<', '.jpg<'))
+        for split in ('trainval', 'test'):
+            (base / 'ImageSets/Main' / f'{split}.txt').write_text('\n'.join(names))
+    return root

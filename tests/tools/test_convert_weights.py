@@ -1,0 +1,120 @@
+"""tools/convert_weights.py: round trips into torchvision, mmdet and detectron2, and refusals."""
+import os
+import pickle
+
+import pytest
+import torch
+import torchvision
+from mmengine.config import Config
+
+import convert_weights
+from conftest import ROOT
+from mejigclu_mm.converters import from_detectron2
+
+R50_PRETRAIN = ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
+FASTER_RCNN = ROOT / 'configs/det/faster-rcnn_r50_fpn_syncbn_1x_coco.py'
+
+
+def backbone_of(checkpoint):
+    return {k[len('backbone.'):]: v for k, v in checkpoint['state_dict'].items()
+            if k.startswith('backbone.')}
+
+
+def test_torchvision_takes_it_with_only_fc_missing(r50_pretrain_checkpoint, tmp_path):
+    dst = tmp_path / 'tv.pth'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to',
+                                 'torchvision']) == 0
+    model = torchvision.models.resnet50()
+    result = model.load_state_dict(torch.load(dst, weights_only=True), strict=False)
+    assert sorted(result.missing_keys) == ['fc.bias', 'fc.weight']
+    assert result.unexpected_keys == []
+    source = backbone_of(torch.load(r50_pretrain_checkpoint, weights_only=True))
+    for name, value in model.state_dict().items():
+        if not name.startswith('fc.'):
+            assert torch.equal(value, source[name]), name
+
+
+def test_faster_rcnn_backbone_loads_it_through_init_cfg(r50_pretrain_checkpoint, tmp_path):
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    dst = tmp_path / 'mmdet.pth'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'mmdet']) == 0
+    cfg = Config.fromfile(FASTER_RCNN)
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg.checkpoint = str(dst)
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    source = backbone_of(torch.load(r50_pretrain_checkpoint, weights_only=True))
+    loaded = detector.backbone.state_dict()
+    assert set(loaded) == set(source)  # no backbone key missing or left over
+    for name, value in loaded.items():
+        assert torch.equal(value, source[name]), name
+
+
+def test_detectron2_names_and_round_trip(r50_pretrain_checkpoint, tmp_path):
+    dst = tmp_path / 'd2.pkl'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to',
+                                 'detectron2']) == 0
+    with open(dst, 'rb') as file:
+        converted = pickle.load(file)  # our own output
+    assert converted['matching_heuristics'] is True and converted['__author__']
+    model = converted['model']
+    source = backbone_of(torch.load(r50_pretrain_checkpoint, weights_only=True))
+    by_hand = {  # detectron2 name: torchvision name
+        'stem.conv1.weight': 'conv1.weight',
+        'stem.conv1.norm.running_var': 'bn1.running_var',
+        'res2.0.conv1.norm.weight': 'layer1.0.bn1.weight',
+        'res2.0.shortcut.weight': 'layer1.0.downsample.0.weight',
+        'res3.0.shortcut.norm.bias': 'layer2.0.downsample.1.bias',
+        'res5.2.conv3.norm.running_mean': 'layer4.2.bn3.running_mean',
+        'res4.5.conv2.weight': 'layer3.5.conv2.weight',
+    }
+    for d2_name, tv_name in by_hand.items():
+        assert torch.equal(torch.as_tensor(model[d2_name]), source[tv_name]), d2_name
+    back = from_detectron2(model)
+    expected = {k: v for k, v in source.items() if not k.endswith('num_batches_tracked')}
+    assert set(back) == set(expected)
+    for name, value in expected.items():
+        assert torch.equal(back[name], value), name
+
+
+def run_tool(src, tmp_path, capsys):
+    code = convert_weights.main([str(src), str(tmp_path / 'out.pth'), '--to', 'mmdet'])
+    return code, capsys.readouterr().err
+
+
+def test_checkpoint_without_backbone_is_refused(tmp_path, capsys):
+    src = tmp_path / 'heads_only.pth'
+    torch.save({'state_dict': {'heads.clu.mlp.0.weight': torch.zeros(2, 2)}}, src)
+    code, err = run_tool(src, tmp_path, capsys)
+    assert code == 1 and 'no "backbone.*" weights' in err and str(src) in err
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_partial_backbone_is_refused(r50_pretrain_checkpoint, tmp_path, capsys):
+    checkpoint = torch.load(r50_pretrain_checkpoint, weights_only=True)
+    partial = {k: v for k, v in checkpoint['state_dict'].items()
+               if not k.startswith('backbone.layer3.2.')}
+    src = tmp_path / 'partial.pth'
+    torch.save({'state_dict': partial}, src)
+    code, err = run_tool(src, tmp_path, capsys)
+    assert code == 1 and 'misses' in err and 'layer3.2.conv1.weight' in err
+    truncated = {k: v for k, v in checkpoint['state_dict'].items()
+                 if not k.startswith('backbone.layer4.')}
+    torch.save({'state_dict': truncated}, src)
+    code, err = run_tool(src, tmp_path, capsys)
+    assert code == 1 and 'no complete ResNet' in err
+
+
+def test_unsafe_checkpoint_is_refused_without_running_code(tmp_path, capsys):
+    marker = tmp_path / 'code_ran'
+
+    class Payload:
+        def __reduce__(self):
+            return os.makedirs, (str(marker), )
+
+    src = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': Payload()}, src)
+    code, err = run_tool(src, tmp_path, capsys)
+    assert code == 1 and 'refused to load checkpoint' in err
+    assert not marker.exists()
