@@ -1,0 +1,31 @@
+# Faster R-CNN R50-FPN on COCO from a self-supervised backbone (JigClu / MEJigClu protocol, after
+# MoCo's detection benchmark): SyncBN in the backbone, the FPN and a 4conv1fc box head, no frozen
+# stages, BN statistics trained (norm_eval=False), multi-scale training (short side 640-800),
+# 1x schedule (12 epochs, batch 16 = 8 GPUs x 2, lr 0.02).
+# Give the converted backbone (tools/convert_weights.py SRC DST --to mmdet) with
+#   --cfg-options model.backbone.init_cfg.checkpoint=DST
+_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+
+custom_imports = dict(imports=['mejigclu_mm'], allow_failed_imports=False)
+norm_cfg = dict(type='SyncBN', requires_grad=True)
+model = dict(
+    backbone=dict(
+        frozen_stages=-1,
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        init_cfg=dict(type='Pretrained', checkpoint=None)),
+    neck=dict(norm_cfg=norm_cfg),
+    roi_head=dict(
+        bbox_head=dict(
+            type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg)))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomChoiceResize',
+         scales=[(1333, 640), (1333, 672), (1333, 704), (1333, 736), (1333, 768), (1333, 800)],
+         keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,0 +1,61 @@
+# The same detector on Pascal VOC 07+12 trainval, evaluated on VOC07 test: 24k iterations at
+# batch 16 (8 GPUs x 2), lr 0.02, x0.1 at 18k and 22k, multi-scale training (short side 480-800)
+# as in MoCo's VOC benchmark.
+_base_ = [
+    './faster-rcnn_r50_fpn_syncbn_1x_coco.py',
+]
+
+model = dict(roi_head=dict(bbox_head=dict(num_classes=20)))
+data_root = 'data/VOCdevkit/'
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomChoiceResize', scales=[(1333, s) for s in range(480, 801, 32)],
+         keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(1333, 800), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+
+
+def voc_trainval(year):
+    return dict(type='VOCDataset', data_root=data_root,
+                ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
+                data_prefix=dict(sub_data_root=f'VOC{year}/'),
+                filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32),
+                pipeline=train_pipeline)
+
+
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=2, num_workers=2, persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(type='ConcatDataset', ignore_keys=['dataset_type'],
+                 datasets=[voc_trainval(2007), voc_trainval(2012)]))
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=1, num_workers=2, persistent_workers=True, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='VOCDataset', data_root=data_root,
+                 ann_file='VOC2007/ImageSets/Main/test.txt',
+                 data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True,
+                 pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='VOCMetric', metric='mAP', eval_mode='area')
+test_evaluator = val_evaluator
+
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=24000, val_interval=4000)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=24000, milestones=[18000, 22000],
+         gamma=0.1),
+]
+default_hooks = dict(checkpoint=dict(by_epoch=False, interval=4000))
+log_processor = dict(by_epoch=False)

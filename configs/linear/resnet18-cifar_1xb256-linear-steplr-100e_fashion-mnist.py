@@ -1,0 +1,65 @@
+# The linear protocol on Fashion-MNIST (offline real data) for the small-image ResNet-18 of the
+# Fashion-MNIST pretraining configs: frozen backbone incl. BN statistics, global average
+# pooling, linear fc N(0, 0.01), SGD lr 10 (reference code), momentum 0.9, no weight decay,
+# 100 epochs, x0.1 at 60 and 80. Images are made 3-channel and resized to the montage size the
+# backbone was pretrained at (32 px); train aug: random resized crop + flip.
+_base_ = ['../_base_/default_runtime.py']
+
+data_root = 'data/fashion_mnist/'
+grey_to_rgb = [
+    dict(type='NumpyToPIL', to_rgb=False),
+    dict(type='torchvision/Grayscale', num_output_channels=3),
+    dict(type='PILToNumpy', to_bgr=False),
+]
+train_pipeline = grey_to_rgb + [
+    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.5, 1.0), backend='pillow'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackInputs'),
+]
+test_pipeline = grey_to_rgb + [
+    dict(type='Resize', scale=(32, 32), backend='pillow'),
+    dict(type='PackInputs'),
+]
+
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(
+        num_classes=10, mean=[72.94, 72.94, 72.94], std=[90.02, 90.02, 90.02], to_rgb=False),
+    backbone=dict(
+        type='ResNet_CIFAR',
+        depth=18,
+        out_indices=(3, ),
+        frozen_stages=4,
+        norm_eval=True,
+        init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=10,
+        in_channels=512,
+        loss=dict(type='CrossEntropyLoss'),
+        topk=(1, ),
+        init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
+
+train_dataloader = dict(
+    batch_size=256, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='FashionMNIST', data_root=data_root, split='train', download=False,
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=256, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='FashionMNIST', data_root=data_root, split='test', download=False,
+                 pipeline=test_pipeline))
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(
+    type='OptimWrapper', optimizer=dict(type='SGD', lr=10., momentum=0.9, weight_decay=0.))
+param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
+val_cfg = dict()
+test_cfg = dict()

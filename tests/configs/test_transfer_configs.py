@@ -1,0 +1,189 @@
+"""Every linear / semi-supervised / detection config builds and runs an iteration on real
+images in its data set's layout, with the backbone initialised from converted weights."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+import convert_weights
+from conftest import ROOT
+
+LINEAR = ROOT / 'configs' / 'linear'
+DET = ROOT / 'configs' / 'det'
+
+
+def light_loader(loader, data_root, **dataset):
+    """Single-process, tiny-batch version of a dataloader config on another data root."""
+    loader.update(num_workers=0, persistent_workers=False, batch_size=2)
+    loader.dataset.update(data_root=str(data_root), **dataset)
+    return loader
+
+
+def load_for_test(config, work_dir, max_epochs=1):
+    cfg = Config.fromfile(config)
+    cfg.work_dir = str(work_dir)
+    cfg.train_cfg.max_epochs = max_epochs
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    return cfg
+
+
+def backbone_state(module):
+    return {k: v.detach().clone() for k, v in module.backbone.state_dict().items()}
+
+
+@pytest.mark.parametrize('name', ['resnet50_4xb64-linear-lr10-steplr-100e_in1k.py',
+                                  'resnet50_4xb64-linear-lr30-steplr-100e_in1k.py'])
+def test_linear_eval_trains_the_head_only(name, imagenet_format_root, r50_pretrain_checkpoint,
+                                          tmp_path):
+    cfg = load_for_test(LINEAR / name, tmp_path)
+    assert cfg.optim_wrapper.optimizer.lr == (10. if 'lr10' in name else 30.)
+    cfg.model.backbone.init_cfg.checkpoint = str(r50_pretrain_checkpoint)
+    light_loader(cfg.train_dataloader, imagenet_format_root, indices=4)
+    light_loader(cfg.val_dataloader, imagenet_format_root, indices=2)
+    cfg.test_dataloader = cfg.val_dataloader
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    model = runner.model
+    pretrained = {k[len('backbone.'):]: v for k, v in
+                  torch.load(r50_pretrain_checkpoint, weights_only=True)['state_dict'].items()
+                  if k.startswith('backbone.')}
+    after = backbone_state(model)
+    assert set(after) == set(pretrained)
+    for key, value in after.items():  # weights and BN statistics, counters included
+        assert torch.equal(value, pretrained[key]), key
+    assert runner.iter == 2
+    assert 'val/accuracy/top1' in runner.message_hub.log_scalars
+
+
+@pytest.mark.parametrize('fraction,backbone_lr,head_lr', [('1pct', 0.02, 5.0),
+                                                            ('10pct', 0.01, 0.2)])
+def test_semi_supervised_applies_both_learning_rates(fraction, backbone_lr, head_lr,
+                                                     imagenet_format_root,
+                                                     r50_pretrain_checkpoint, tmp_path):
+    cfg = load_for_test(LINEAR / f'resnet50_4xb64-semi-{fraction}-steplr-100e_in1k.py', tmp_path)
+    cfg.model.backbone.init_cfg.checkpoint = str(r50_pretrain_checkpoint)
+    light_loader(cfg.train_dataloader, imagenet_format_root)
+    light_loader(cfg.val_dataloader, imagenet_format_root, indices=2)
+    cfg.test_dataloader = cfg.val_dataloader
+    runner = Runner.from_cfg(cfg)
+    before = backbone_state(runner.model)
+    runner.train()
+    groups = runner.optim_wrapper.optimizer.param_groups
+    names = {id(p): n for n, p in runner.model.named_parameters()}
+    for group in groups:
+        for param in group['params']:
+            expected = head_lr if names[id(param)].startswith('head.') else backbone_lr
+            assert group['initial_lr'] == pytest.approx(expected), names[id(param)]
+            assert group['weight_decay'] == 0
+    subset = (imagenet_format_root / 'meta' / f'train_{fraction[:-3]}percent.txt').read_text()
+    assert len(runner.train_dataloader.dataset) == len(subset.split('\n'))
+    after = backbone_state(runner.model)
+    assert not torch.equal(after['conv1.weight'], before['conv1.weight'])  # fine-tuned
+
+
+def test_fashion_mnist_linear_eval(fashion_mnist_format_root, tmp_path):
+    import mejigclu_mm  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    pretrain = Config.fromfile(
+        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+    src = tmp_path / 'pretrain.pth'
+    torch.save({'state_dict': MODELS.build(pretrain.model).state_dict()}, src)
+    cfg = load_for_test(LINEAR / 'resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py',
+                        tmp_path / 'work')
+    cfg.model.backbone.init_cfg.checkpoint = str(src)
+    cfg.train_cfg.val_interval = 1
+    light_loader(cfg.train_dataloader, fashion_mnist_format_root)
+    light_loader(cfg.val_dataloader, fashion_mnist_format_root)
+    cfg.test_dataloader = cfg.val_dataloader
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.val_loop.run()
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    pretrained = torch.load(src, weights_only=True)['state_dict']
+    for key, value in backbone_state(runner.model).items():
+        assert torch.equal(value, pretrained[f'backbone.{key}']), key
+
+
+def converted(r50_pretrain_checkpoint, tmp_path):
+    dst = tmp_path / 'r50_mmdet.pth'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'mmdet']) == 0
+    return str(dst)
+
+
+def small_scales(pipeline, scale):
+    for transform in pipeline:
+        if transform.type == 'RandomChoiceResize':
+            transform.scales = [scale]
+        elif transform.type == 'Resize':
+            transform.scale = scale
+
+
+def test_faster_rcnn_coco_config_one_iteration(deepforest_coco_root, r50_pretrain_checkpoint,
+                                               tmp_path):
+    cfg = load_for_test(DET / 'faster-rcnn_r50_fpn_syncbn_1x_coco.py', tmp_path)
+    assert cfg.model.backbone.frozen_stages == -1 and cfg.model.backbone.norm_eval is False
+    assert cfg.model.roi_head.bbox_head.type == 'Shared4Conv1FCBBoxHead'
+    assert {cfg.model.backbone.norm_cfg.type, cfg.model.neck.norm_cfg.type,
+            cfg.model.roi_head.bbox_head.norm_cfg.type} == {'SyncBN'}
+    cfg.model.backbone.init_cfg.checkpoint = converted(r50_pretrain_checkpoint, tmp_path)
+    coco = dict(metainfo=dict(classes=('tree', )), data_prefix=dict(img='images/'))
+    light_loader(cfg.train_dataloader, deepforest_coco_root, indices=2,
+                 ann_file='annotations/train.json', **coco)
+    small_scales(cfg.train_dataloader.dataset.pipeline, (320, 192))
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1
+    assert torch.isfinite(torch.tensor(runner.message_hub.get_scalar('train/loss').current()))
+
+
+def test_faster_rcnn_voc_config_one_iteration(voc_format_root, r50_pretrain_checkpoint,
+                                              tmp_path):
+    cfg = Config.fromfile(DET / 'faster-rcnn_r50_fpn_syncbn_24k_voc0712.py')
+    assert cfg.train_cfg.max_iters == 24000 and cfg.model.roi_head.bbox_head.num_classes == 20
+    cfg.work_dir = str(tmp_path)
+    cfg.train_cfg.update(max_iters=1, val_interval=1)
+    cfg.model.backbone.init_cfg.checkpoint = converted(r50_pretrain_checkpoint, tmp_path)
+    cfg.train_dataloader.update(num_workers=0, persistent_workers=False, batch_size=1)
+    for dataset in cfg.train_dataloader.dataset.datasets:
+        dataset.update(data_root=str(voc_format_root) + '/', metainfo=dict(classes=('Tree', )))
+        small_scales(dataset.pipeline, (320, 192))
+    light_loader(cfg.val_dataloader, str(voc_format_root) + '/', metainfo=dict(classes=('Tree', )))
+    small_scales(cfg.val_dataloader.dataset.pipeline, (320, 192))
+    cfg.test_dataloader = cfg.val_dataloader
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1
+    assert 'val/pascal_voc/mAP' in runner.message_hub.log_scalars
+
+
+@pytest.mark.parametrize('init', ['random', 'pretrained'])
+def test_small_deepforest_config_trains_and_evaluates(init, deepforest_coco_root, tmp_path):
+    import mejigclu_mm  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    cfg = load_for_test(DET / 'faster-rcnn_r18-cifar_fpn_1xb4-12e_deepforest.py', tmp_path)
+    if init == 'random':
+        cfg.model.backbone.init_cfg = None
+    else:
+        init_default_scope('mmpretrain')
+        pretrain = Config.fromfile(
+            ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+        src, dst = tmp_path / 'pretrain.pth', tmp_path / 'r18_mmdet.pth'
+        torch.save({'state_dict': MODELS.build(pretrain.model).state_dict()}, src)
+        assert convert_weights.main([str(src), str(dst), '--to', 'mmdet']) == 0
+        cfg.model.backbone.init_cfg.checkpoint = str(dst)
+    cfg.train_cfg.val_interval = 1
+    light_loader(cfg.train_dataloader, deepforest_coco_root, indices=4)
+    light_loader(cfg.val_dataloader, deepforest_coco_root, indices=2)
+    cfg.val_evaluator.ann_file = str(deepforest_coco_root / 'annotations' / 'val.json')
+    cfg.test_dataloader, cfg.test_evaluator = cfg.val_dataloader, copy.deepcopy(cfg.val_evaluator)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    assert 'val/coco/bbox_mAP' in runner.message_hub.log_scalars
