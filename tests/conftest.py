@@ -48,16 +48,16 @@ def imagenet_images():
 def fashion_mnist_format_root(tmp_path_factory):
     """A data root in Fashion-MNIST's file format with 60 real images as 28 x 28 grey: the 20
     Fashion-MNIST images and 40 CIFAR-10 / CIFAR-100 photos (labels: file-name class mod 10).
-    Train and test splits both hold all 60.
+    The training split holds all 60, the test split only the 20 Fashion-MNIST images.
     """
     root = tmp_path_factory.mktemp('fashion_mnist_format')
     paths = [p for kind in ('fashionMNIST', 'cifar10', 'cifar100') for p in real_image_paths(kind)]
     images = [np.asarray(Image.open(p).convert('L').resize((28, 28), Image.BILINEAR))
               for p in paths]
     labels = [label_of(p) % 10 for p in paths]
-    for prefix in ('train', 't10k'):
-        write_idx_images(root / f'{prefix}-images-idx3-ubyte', images)
-        write_idx_labels(root / f'{prefix}-labels-idx1-ubyte', labels)
+    for prefix, count in (('train', 60), ('t10k', 20)):
+        write_idx_images(root / f'{prefix}-images-idx3-ubyte', images[:count])
+        write_idx_labels(root / f'{prefix}-labels-idx1-ubyte', labels[:count])
     return root
 
 

@@ -2,11 +2,12 @@
 
 Usage:
     python tools/visualize_montage.py CONFIG [--out-dir DIR] [--batch-size N] [--num-batches K]
-        [--cfg-options key=value ...]
+        [--image-dir DIR] [--cfg-options key=value ...]
 
 The config's training pipeline splits and augments the images (JigsawSplit); a batch is then
 stitched exactly as the model does it (mejigclu_mm.models.utils.stitch_montages) and each slot
-is labelled "i<source image> p<source position>". Files: DIR/montages_<k>.png.
+is labelled "i<source image> p<source position>". Files: DIR/montages_<k>.png. With --image-dir
+the images of a folder go through the config's pipeline instead of the config's data set.
 """
 import argparse
 import os
@@ -33,6 +34,8 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', default='work_dirs/montages', help='where PNGs go')
     parser.add_argument('--batch-size', type=int, default=8, help='images (montages) per PNG')
     parser.add_argument('--num-batches', type=int, default=1, help='how many PNGs')
+    parser.add_argument('--image-dir', help='use the images of this folder instead of the '
+                        "config's data set")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
@@ -78,7 +81,11 @@ def main(argv=None):
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    dataset_cfg = cfg.train_dataloader.dataset
+    if args.image_dir:
+        dataset_cfg = dict(type='CustomDataset', data_root=args.image_dir, with_label=False,
+                           pipeline=dataset_cfg.pipeline)
+    dataset = DATASETS.build(dataset_cfg)
     grid = cfg.model.get('grid', 2)
     bgr = cfg.model.get('data_preprocessor', {}).get('to_rgb', False)
     os.makedirs(args.out_dir, exist_ok=True)

@@ -78,3 +78,7 @@ param_scheduler = [
 ]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=12),
                      logger=dict(type='LoggerHook', interval=5))
+# mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
+# the same process would log into the first run's folder. Without a name each run gets its own.
+visualizer = dict(
+    _delete_=True, type='DetLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')])

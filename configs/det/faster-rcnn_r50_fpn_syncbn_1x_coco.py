@@ -29,3 +29,7 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
+# the same process would log into the first run's folder. Without a name each run gets its own.
+visualizer = dict(
+    _delete_=True, type='DetLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')])

@@ -51,8 +51,10 @@ val_dataloader = dict(
     batch_size=256, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='FashionMNIST', data_root=data_root, split='test', download=False,
-                 pipeline=test_pipeline))
+    # mmpretrain 1.2.0's MNIST datasets choose their files by test_mode, not by split: without
+    # test_mode=True, split='test' silently evaluates on the 60k training images.
+    dataset=dict(type='FashionMNIST', data_root=data_root, split='test', test_mode=True,
+                 download=False, pipeline=test_pipeline))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

@@ -100,6 +100,8 @@ def test_fashion_mnist_linear_eval(fashion_mnist_format_root, tmp_path):
     light_loader(cfg.val_dataloader, fashion_mnist_format_root)
     cfg.test_dataloader = cfg.val_dataloader
     runner = Runner.from_cfg(cfg)
+    assert len(runner.val_dataloader.dataset) == 20  # the test split, not the training one
+    assert len(runner.train_dataloader.dataset) == 60
     runner.train()
     metrics = runner.val_loop.run()
     assert 0 <= metrics['accuracy/top1'] <= 100

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make demo`: the whole flow on real offline data (the Makefile runs tools/setup_env.sh first).
+#
+#  1. data: Fashion-MNIST (Debian package dataset-fashion-mnist, installed if missing) and
+#     deepforest's tree-crown images tiled into a COCO detection set
+#  2. pretrain MEJigClu and  3. JigClu with the Fashion-MNIST configs
+#  4. convert both backbones for mmdet (tools/convert_weights.py)
+#  5. linear evaluation of MEJigClu, JigClu and a randomly initialised backbone
+#     (Fashion-MNIST test set, 10k images)
+#  6. Faster R-CNN fine-tuning on the tree crowns from each of the three
+#  7. the results table (work_dirs/demo/results.md), loss curves and a montage picture
+#
+# The defaults fit in about 45 minutes on 2 CPU cores. DEMO_SCALE=N (e.g. 10 on a GPU) runs the
+# same flow with N times the images (up to the whole training set) and N times the epochs;
+# DEMO_PRE_IMAGES, DEMO_PRE_EPOCHS, DEMO_LIN_IMAGES, DEMO_LIN_EPOCHS and DEMO_DET_EPOCHS set single
+# sizes, DEMO_WORK_DIR the output folder (default work_dirs/demo).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+PY=.venv/bin/python
+SCALE=${DEMO_SCALE:-1}
+OUT=${DEMO_WORK_DIR:-work_dirs/demo}
+min() { echo $(( $1 < $2 ? $1 : $2 )); }
+PRE_IMAGES=${DEMO_PRE_IMAGES:-$(min $((6400 * SCALE)) 60000)}
+PRE_EPOCHS=${DEMO_PRE_EPOCHS:-$((2 * SCALE))}
+LIN_IMAGES=${DEMO_LIN_IMAGES:-$(min $((6000 * SCALE)) 60000)}
+LIN_EPOCHS=${DEMO_LIN_EPOCHS:-$((3 * SCALE))}
+DET_EPOCHS=${DEMO_DET_EPOCHS:-$((6 * SCALE))}
+PRETRAIN=configs/pretrain/{}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py
+LINEAR=configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py
+DET=configs/det/faster-rcnn_r18-cifar_fpn_1xb4-12e_deepforest.py
+START=$SECONDS
+stage() { echo "== [demo $(( (SECONDS - START) / 60 )) min] $*"; }
+
+stage "1/7 data: Fashion-MNIST and deepforest tree crowns (real, offline)"
+SRC=/usr/share/datasets/fashion-mnist
+if [[ ! -f $SRC/train-images-idx3-ubyte.gz ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "demo: $SRC is missing; install it with: sudo apt-get install dataset-fashion-mnist" >&2
+    exit 1
+  fi
+  apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null; }
+fi
+$PY tools/data/prepare_fashion_mnist.py --src "$SRC" --out data/fashion_mnist
+$PY tools/data/prepare_deepforest.py --out data/deepforest
+
+train() {  # CONFIG WORK_DIR OPTIONS...
+  local config=$1 work_dir=$2
+  shift 2
+  $PY tools/train.py "$config" --work-dir "$work_dir" --cfg-options randomness.seed=0 "$@" \
+    > "$work_dir.log" 2>&1 || { tail -n 30 "$work_dir.log"; echo "demo: $config failed, log: $work_dir.log" >&2; exit 1; }
+  grep -E "Epoch\(train\).*\]\[ *[0-9]+/[0-9]+\]|Epoch\(val\).*\[[0-9]+/[0-9]+\] +(accuracy|coco)" \
+    "$work_dir.log" | tail -n 2 | sed 's/^/    /'
+}
+mkdir -p "$OUT"
+for method in mejigclu jigclu; do
+  stage "$([[ $method == mejigclu ]] && echo 2 || echo 3)/7 pretrain $method: $PRE_IMAGES images x $PRE_EPOCHS epochs"
+  train "${PRETRAIN/\{\}/$method}" "$OUT/$method" \
+    train_dataloader.dataset.indices=$PRE_IMAGES train_cfg.max_epochs=$PRE_EPOCHS \
+    param_scheduler.0.T_max=$PRE_EPOCHS param_scheduler.0.end=$PRE_EPOCHS \
+    default_hooks.logger.interval=20
+done
+
+stage "4/7 convert the pretrained backbones for mmdet"
+for method in mejigclu jigclu; do
+  $PY tools/convert_weights.py "$(cat "$OUT/$method/last_checkpoint")" \
+    "$OUT/$method/backbone_mmdet.pth" --to mmdet | tail -n 1 | sed 's/^/    /'
+done
+
+mkdir -p "$OUT/random_init"
+for init in mejigclu jigclu random_init; do
+  stage "5/7 linear evaluation, $init: $LIN_IMAGES images x $LIN_EPOCHS epochs, 10k test images"
+  if [[ $init == random_init ]]; then backbone=(model.backbone.init_cfg=None)
+  else backbone=("model.backbone.init_cfg.checkpoint=$(cat "$OUT/$init/last_checkpoint")"); fi
+  train $LINEAR "$OUT/$init/linear" "${backbone[@]}" \
+    train_dataloader.dataset.indices=$LIN_IMAGES train_cfg.max_epochs=$LIN_EPOCHS \
+    train_cfg.val_interval=$LIN_EPOCHS "param_scheduler.0.milestones=[$((LIN_EPOCHS * 2 / 3))]" \
+    default_hooks.logger.interval=10
+done
+
+for init in mejigclu jigclu random_init; do
+  stage "6/7 Faster R-CNN on tree crowns, $init: $DET_EPOCHS epochs"
+  if [[ $init == random_init ]]; then backbone=(model.backbone.init_cfg=None)
+  else backbone=("model.backbone.init_cfg.checkpoint=$OUT/$init/backbone_mmdet.pth"); fi
+  train $DET "$OUT/$init/det" "${backbone[@]}" \
+    train_cfg.max_epochs=$DET_EPOCHS train_cfg.val_interval=$DET_EPOCHS \
+    param_scheduler.1.end=$DET_EPOCHS \
+    "param_scheduler.1.milestones=[$((DET_EPOCHS * 2 / 3)),$((DET_EPOCHS * 11 / 12))]"
+done
+
+stage "7/7 results"
+$PY tools/plot_curves.py "$OUT/mejigclu" "$OUT/jigclu" --out-dir "$OUT/curves" | sed 's/^/    /'
+mkdir -p "$OUT/montage_images"
+cp .venv/share/offline-data/foolbox/data/imagenet_*.jpg "$OUT/montage_images/"
+$PY tools/visualize_montage.py configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py \
+  --image-dir "$OUT/montage_images" --out-dir "$OUT/montages" --batch-size 8 | sed 's/^/    /'
+echo
+echo "Fashion-MNIST linear top-1 (test set) and tree-crown detection (deepforest val);"
+echo "pretraining: $PRE_IMAGES images x $PRE_EPOCHS epochs; DEMO_SCALE=$SCALE; $(( (SECONDS - START) / 60 )) min"
+$PY tools/results_table.py MEJigClu="$OUT/mejigclu" JigClu="$OUT/jigclu" \
+  "random init=$OUT/random_init" --out "$OUT/results.md"

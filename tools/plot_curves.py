@@ -1,0 +1,56 @@
+"""Write a PNG of the training loss curves of each work dir.
+
+Usage:
+    python tools/plot_curves.py WORK_DIR [WORK_DIR ...] [--out-dir DIR]
+
+One file per run, DIR/<run>_losses.png (default DIR: each work dir itself), with every logged
+``loss*`` scalar against the iteration.
+"""
+import argparse
+import os
+import os.path as osp
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mejigclu_mm.utils.run_logs import loss_series  # noqa: E402
+
+
+def plot_losses(work_dir, out_path):
+    """Plot the loss curves of one run into ``out_path``; returns the plotted keys."""
+    series = loss_series(work_dir)
+    if not series:
+        raise SystemExit(f'plot_curves: no loss scalars in {work_dir}')
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, (steps, values) in sorted(series.items()):
+        ax.plot(steps, values, label=key)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('loss')
+    ax.set_title(osp.basename(osp.normpath(work_dir)))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
+    return sorted(series)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--out-dir', help='folder for the PNGs (default: each work dir)')
+    args = parser.parse_args(argv)
+    paths = []
+    for work_dir in args.work_dirs:
+        out_dir = args.out_dir or work_dir
+        os.makedirs(out_dir, exist_ok=True)
+        path = osp.join(out_dir, f'{osp.basename(osp.normpath(work_dir))}_losses.png')
+        keys = plot_losses(work_dir, path)
+        print(f'wrote {path} ({", ".join(keys)})')
+        paths.append(path)
+    return paths
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,57 @@
+"""Print (and optionally write) the Markdown table of downstream results, one row per
+initialisation.
+
+Usage:
+    python tools/results_table.py NAME=DIR [NAME=DIR ...] [--out results.md]
+
+Each DIR holds the downstream runs of one initialisation in subfolders (tools/demo.sh writes
+``linear/`` and ``det/``); their last evaluation metrics fill the columns, e.g. ``linear top-1``
+and ``det AP``.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mejigclu_mm.utils.run_logs import downstream_metrics
+from mejigclu_mm.utils.tables import METRIC_COLUMNS, markdown_table, metric_cells
+
+
+def results_table(named_dirs):
+    """Markdown table for ``[(name, dir), ...]``."""
+    runs = [(name, downstream_metrics(path)) for name, path in named_dirs]
+    columns = []  # (task, metric key), in first-seen order
+    for _, tasks in runs:
+        for task, metrics in tasks.items():
+            columns += [(task, k) for k in METRIC_COLUMNS if k in metrics
+                        and (task, k) not in columns]
+    if not columns:
+        raise SystemExit('results_table: no downstream metrics found in '
+                         + ', '.join(path for _, path in named_dirs))
+    header = ['initialisation'] + [f'{task} {METRIC_COLUMNS[k][0]}' for task, k in columns]
+    rows = [[name] + [metric_cells(tasks.get(task, {}), [k])[0] for task, k in columns]
+            for name, tasks in runs]
+    return markdown_table(header, rows)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('runs', nargs='+', metavar='NAME=DIR')
+    parser.add_argument('--out', help='also write the table to this file')
+    args = parser.parse_args(argv)
+    named = []
+    for item in args.runs:
+        name, sep, path = item.partition('=')
+        if not sep or not osp.isdir(path):
+            parser.error(f'{item!r}: expected NAME=DIR with an existing DIR')
+        named.append((name, path))
+    table = results_table(named)
+    print(table)
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as file:
+            file.write(table + '\n')
+    return table
+
+
+if __name__ == '__main__':
+    main()
