@@ -89,7 +89,10 @@ class JigsawSplit(BaseTransform):
         self.grid = grid
         self.overlap = overlap
         self.overlap_range = _check_overlap(overlap)
-        self.patch_pipeline = Compose(list(patch_pipeline))
+        # Built through mmpretrain's registry, so that mmpretrain's transforms are found whatever
+        # the default scope (mmcv's Compose alone looks in the current scope only).
+        self.patch_pipeline = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
+                                       for t in patch_pipeline])
         self.min_patch_size = min_patch_size
 
     def sample_overlap(self) -> float:
