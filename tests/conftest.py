@@ -13,6 +13,17 @@ from mejigclu_mm.utils.offline_data import offline_data_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def mmpretrain_scope():
+    """Start every test in mmpretrain's registry scope, as a run of our configs does.
+
+    mmengine builds from the registry of the current default scope; a test that ran an mmdet
+    Runner would otherwise leave mmdet's scope behind for the next one.
+    """
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+
+
 def real_image_paths(kind):
     """The 20 real images of one kind in foolbox/data, sorted (imagenet, cifar10, cifar100,
     fashionMNIST, mnist)."""
