@@ -10,8 +10,8 @@
 #  6. Faster R-CNN fine-tuning on the tree crowns from each of the three
 #  7. the results table (work_dirs/demo/results.md), loss curves and a montage picture
 #
-# The defaults fit in about 45 minutes on 2 CPU cores. DEMO_SCALE=N (e.g. 10 on a GPU) runs the
-# same flow with N times the images (up to the whole training set) and N times the epochs;
+# The defaults take about 70 minutes on 2 CPU cores (measured). DEMO_SCALE=N (e.g. 10 on a GPU)
+# runs the same flow with N times the images (up to the whole training set) and N times the epochs;
 # DEMO_PRE_IMAGES, DEMO_PRE_EPOCHS, DEMO_LIN_IMAGES, DEMO_LIN_EPOCHS and DEMO_DET_EPOCHS set single
 # sizes, DEMO_WORK_DIR the output folder (default work_dirs/demo).
 set -euo pipefail
