@@ -70,7 +70,7 @@ def pretraining_setup(work_dir: str) -> dict:
     Raises:
         FileNotFoundError: no dumped config; ValueError: not a JigsawClustering run.
     """
-    configs = [p for p in glob.glob(osp.join(work_dir, '*.py'))]
+    configs = glob.glob(osp.join(work_dir, '*.py'))
     if not configs:
         raise FileNotFoundError(f'no dumped config (*.py) in {work_dir}')
     cfg = Config.fromfile(max(configs, key=osp.getmtime))
