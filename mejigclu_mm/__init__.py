@@ -8,6 +8,6 @@ from .utils import install_safe_checkpoint_loading
 
 install_safe_checkpoint_loading()
 
-from . import datasets, models  # noqa: E402,F401  (register components)
+from . import datasets, engine, models  # noqa: E402,F401  (register components)
 
 __version__ = '0.1.0'

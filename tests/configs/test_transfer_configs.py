@@ -108,6 +108,8 @@ def test_fashion_mnist_linear_eval(fashion_mnist_format_root, tmp_path):
     pretrained = torch.load(src, weights_only=True)['state_dict']
     for key, value in backbone_state(runner.model).items():
         assert torch.equal(value, pretrained[f'backbone.{key}']), key
+    # The config's ChannelsLastHook ran, and the loaded weights kept its layout.
+    assert runner.model.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def converted(r50_pretrain_checkpoint, tmp_path):
