@@ -3,12 +3,13 @@
 #
 #  1. data: Fashion-MNIST (Debian package dataset-fashion-mnist, installed if missing) and
 #     deepforest's tree-crown images tiled into a COCO detection set
-#  2. pretrain MEJigClu and  3. JigClu with the Fashion-MNIST configs
-#  4. convert both backbones for mmdet (tools/convert_weights.py)
-#  5. linear evaluation of MEJigClu, JigClu and a randomly initialised backbone
+#  2. pretrain MEJigClu and JigClu (and mmpretrain's MoCo v2 with DEMO_MOCO=1) with the
+#     Fashion-MNIST configs
+#  3. convert the backbones for mmdet (tools/convert_weights.py)
+#  4. linear evaluation of each and of a randomly initialised backbone
 #     (Fashion-MNIST test set, 10k images)
-#  6. Faster R-CNN fine-tuning on the tree crowns from each of the three
-#  7. the results table (work_dirs/demo/results.md), loss curves and a montage picture
+#  5. Faster R-CNN fine-tuning on the tree crowns from each of them
+#  6. the results table (work_dirs/demo/results.md), loss curves and a montage picture
 #
 # The defaults are sized for 2 CPU cores (under 45 minutes; see README for the measured time):
 # pretraining 5120 images x 2 epochs, linear evaluation 3000 images x 2 epochs, detection
@@ -16,7 +17,7 @@
 # (up to the whole training set) and N times the epochs; DEMO_PRE_IMAGES, DEMO_PRE_EPOCHS,
 # DEMO_LIN_IMAGES, DEMO_LIN_EPOCHS, DEMO_DET_EPOCHS and DEMO_DET_SIZE (the detector's input side,
 # the config's own is 200 px) set single sizes, DEMO_WORK_DIR the output folder (default
-# work_dirs/demo).
+# work_dirs/demo). DEMO_MOCO=1 adds the MoCo v2 row (about 15 more minutes on 2 CPU cores).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -30,13 +31,15 @@ LIN_IMAGES=${DEMO_LIN_IMAGES:-$(min $((3000 * SCALE)) 60000)}
 LIN_EPOCHS=${DEMO_LIN_EPOCHS:-$((2 * SCALE))}
 DET_EPOCHS=${DEMO_DET_EPOCHS:-$((3 * SCALE))}
 DET_SIZE=${DEMO_DET_SIZE:-160}
+METHODS=(mejigclu jigclu)
+if [[ ${DEMO_MOCO:-0} == 1 ]]; then METHODS+=(mocov2); fi
 PRETRAIN=configs/pretrain/{}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py
 LINEAR=configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py
 DET=configs/det/faster-rcnn_r18-cifar_fpn_1xb4-12e_deepforest.py
 START=$SECONDS
 stage() { echo "== [demo $(( (SECONDS - START) / 60 )) min] $*"; }
 
-stage "1/7 data: Fashion-MNIST and deepforest tree crowns (real, offline)"
+stage "1/6 data: Fashion-MNIST and deepforest tree crowns (real, offline)"
 SRC=/usr/share/datasets/fashion-mnist
 if [[ ! -f $SRC/train-images-idx3-ubyte.gz ]]; then
   if [[ $(id -u) -ne 0 ]]; then
@@ -58,23 +61,23 @@ train() {  # CONFIG WORK_DIR OPTIONS...
     "$work_dir.log" | tail -n 2 | sed 's/^/    /'
 }
 mkdir -p "$OUT"
-for method in mejigclu jigclu; do
-  stage "$([[ $method == mejigclu ]] && echo 2 || echo 3)/7 pretrain $method: $PRE_IMAGES images x $PRE_EPOCHS epochs"
+for method in "${METHODS[@]}"; do
+  stage "2/6 pretrain $method: $PRE_IMAGES images x $PRE_EPOCHS epochs"
   train "${PRETRAIN/\{\}/$method}" "$OUT/$method" \
     train_dataloader.dataset.indices=$PRE_IMAGES train_cfg.max_epochs=$PRE_EPOCHS \
     param_scheduler.0.T_max=$PRE_EPOCHS param_scheduler.0.end=$PRE_EPOCHS \
     default_hooks.logger.interval=20
 done
 
-stage "4/7 convert the pretrained backbones for mmdet"
-for method in mejigclu jigclu; do
+stage "3/6 convert the pretrained backbones for mmdet"
+for method in "${METHODS[@]}"; do
   $PY tools/convert_weights.py "$(cat "$OUT/$method/last_checkpoint")" \
     "$OUT/$method/backbone_mmdet.pth" --to mmdet | tail -n 1 | sed 's/^/    /'
 done
 
 mkdir -p "$OUT/random_init"
-for init in mejigclu jigclu random_init; do
-  stage "5/7 linear evaluation, $init: $LIN_IMAGES images x $LIN_EPOCHS epochs, 10k test images"
+for init in "${METHODS[@]}" random_init; do
+  stage "4/6 linear evaluation, $init: $LIN_IMAGES images x $LIN_EPOCHS epochs, 10k test images"
   if [[ $init == random_init ]]; then backbone=(model.backbone.init_cfg=None)
   else backbone=("model.backbone.init_cfg.checkpoint=$(cat "$OUT/$init/last_checkpoint")"); fi
   train $LINEAR "$OUT/$init/linear" "${backbone[@]}" \
@@ -87,8 +90,8 @@ done
 # warm-up over the first epoch (10 iterations) instead of 50 iterations.
 DET_STEPS=$((DET_EPOCHS * 2 / 3))
 if (( DET_EPOCHS * 11 / 12 > DET_STEPS )); then DET_STEPS="$DET_STEPS,$((DET_EPOCHS * 11 / 12))"; fi
-for init in mejigclu jigclu random_init; do
-  stage "6/7 Faster R-CNN on tree crowns, $init: $DET_EPOCHS epochs at $DET_SIZE px"
+for init in "${METHODS[@]}" random_init; do
+  stage "5/6 Faster R-CNN on tree crowns, $init: $DET_EPOCHS epochs at $DET_SIZE px"
   if [[ $init == random_init ]]; then backbone=(model.backbone.init_cfg=None)
   else backbone=("model.backbone.init_cfg.checkpoint=$OUT/$init/backbone_mmdet.pth"); fi
   train $DET "$OUT/$init/det" "${backbone[@]}" \
@@ -100,8 +103,8 @@ for init in mejigclu jigclu random_init; do
     "test_dataloader.dataset.pipeline.1.scale=($DET_SIZE,$DET_SIZE)"
 done
 
-stage "7/7 results"
-$PY tools/plot_curves.py "$OUT/mejigclu" "$OUT/jigclu" --out-dir "$OUT/curves" | sed 's/^/    /'
+stage "6/6 results"
+$PY tools/plot_curves.py "${METHODS[@]/#/$OUT/}" --out-dir "$OUT/curves" | sed 's/^/    /'
 mkdir -p "$OUT/montage_images"
 cp .venv/share/offline-data/foolbox/data/imagenet_*.jpg "$OUT/montage_images/"
 $PY tools/visualize_montage.py configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py \
@@ -109,5 +112,7 @@ $PY tools/visualize_montage.py configs/pretrain/mejigclu_resnet50_4xb64-coslr-20
 echo
 echo "Fashion-MNIST linear top-1 (test set) and tree-crown detection (deepforest val);"
 echo "pretraining: $PRE_IMAGES images x $PRE_EPOCHS epochs; DEMO_SCALE=$SCALE; $(( (SECONDS - START) / 60 )) min"
-$PY tools/results_table.py MEJigClu="$OUT/mejigclu" JigClu="$OUT/jigclu" \
-  "random init=$OUT/random_init" --out "$OUT/results.md"
+declare -A ROW_NAME=([mejigclu]=MEJigClu [jigclu]=JigClu [mocov2]='MoCo v2')
+rows=()
+for method in "${METHODS[@]}"; do rows+=("${ROW_NAME[$method]}=$OUT/$method"); done
+$PY tools/results_table.py "${rows[@]}" "random init=$OUT/random_init" --out "$OUT/results.md"

@@ -14,7 +14,10 @@ import mejigclu_mm  # noqa: F401
 from conftest import ROOT
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
-PRETRAIN = sorted((ROOT / 'configs' / 'pretrain').rglob('*.py'))
+# The JigsawClustering configs; the MoCo v2 peer config (mmpretrain's MoCo) is run by
+# tests/tools/test_train.py.
+PRETRAIN = sorted(p for p in (ROOT / 'configs' / 'pretrain').rglob('*.py')
+                  if not p.name.startswith('mocov2_'))
 EXPECTED_HEADS = {'mejigclu': {'clu', 'cls'}, 'jigclu': {'clu', 'loc'},
                   'loc-clu': {'clu', 'loc'}, 'cls-clu': {'clu', 'cls'}}
 

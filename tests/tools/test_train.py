@@ -44,3 +44,31 @@ def test_a_few_iterations_on_real_images(name, fashion_mnist_format_root, tmp_pa
     print(f'{name} first-iteration losses: {first}')
     assert (tmp_path / 'epoch_4.pth').exists()  # the last epoch is always saved
     assert (tmp_path / 'last_checkpoint').read_text().strip() == str(tmp_path / 'epoch_4.pth')
+
+
+def test_mocov2_peer_config_trains_and_converts(fashion_mnist_format_root, tmp_path):
+    """The MoCo v2 row of `make demo`: mmpretrain's MoCo on the same data and backbone trains
+    through tools/train.py, and its query encoder (not the momentum encoder) is what the
+    converter hands to mmdet."""
+    import torch
+    import convert_weights
+    config = 'configs/pretrain/mocov2_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+    runner = train(config, fashion_mnist_format_root, tmp_path / 'moco')
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert len(losses) == 28 and np.all(np.isfinite(losses))
+    model = runner.model
+    # The queue took 28 batches of 8 keys: 224 of its 4096 slots were written.
+    assert int(model.queue_ptr) == 28 * 8
+    checkpoint = torch.load(tmp_path / 'moco' / 'epoch_4.pth', weights_only=True)['state_dict']
+    dst = tmp_path / 'moco_mmdet.pth'
+    assert convert_weights.main([str(tmp_path / 'moco' / 'epoch_4.pth'), str(dst),
+                                 '--to', 'mmdet']) == 0
+    converted = torch.load(dst, weights_only=True)['state_dict']
+    assert len(converted) == len(model.backbone.state_dict())
+    for key, value in converted.items():
+        assert torch.equal(value, checkpoint[f'backbone.{key}']), key
+    # The two encoders differ after training (the momentum encoder, mmpretrain's encoder_k,
+    # moves 0.1 % per step), so the comparison above tells which one was converted.
+    query = checkpoint['backbone.conv1.weight']
+    key = checkpoint['encoder_k.module.0.conv1.weight']
+    assert not torch.equal(query, key)
