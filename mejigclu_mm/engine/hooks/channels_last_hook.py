@@ -28,6 +28,8 @@ class ChannelsLastHook(Hook):
             Defaults to True.
     """
 
+    # Before other hooks' before_run, e.g. an EMAHook that copies the model there: the copy then
+    # has the converted layout too.
     priority = 'VERY_HIGH'
 
     def __init__(self, convert: bool = True):
