@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mejigclu_mm.models.necks import DecoupleNeck
 
@@ -37,6 +38,38 @@ def test_matches_interpolation_and_pooling_slot_major(grid, size):
     feats, = DecoupleNeck(grid=grid)((torch.from_numpy(x), ))
     assert feats.shape == (grid * grid * 3, 6)
     np.testing.assert_allclose(feats.numpy(), decouple_by_hand(x, grid), rtol=1e-10, atol=1e-12)
+
+
+def decouple_by_definition(x, grid):
+    """The JigClu definition with PyTorch's own kernels: bilinear to 4m x 4m, m x m mean."""
+    x = F.interpolate(x, size=(4 * grid, 4 * grid), mode='bilinear', align_corners=False)
+    x = F.adaptive_avg_pool2d(x, (grid, grid))
+    return x.flatten(2).permute(2, 0, 1).reshape(-1, x.size(1))
+
+
+@pytest.mark.parametrize('size', [7, 4, 14])
+@pytest.mark.parametrize('grid', [2, 3])
+@pytest.mark.parametrize('layout', [torch.contiguous_format, torch.channels_last])
+def test_outputs_and_gradients_equal_interpolate_then_pool(size, grid, layout):
+    generator = torch.Generator().manual_seed(size * 10 + grid)
+    x = torch.randn(5, 16, size, size, generator=generator).contiguous(memory_format=layout)
+    weights = torch.randn(grid * grid * 5, 16, generator=generator)
+    results = []
+    for fn in (lambda t: DecoupleNeck(grid=grid)((t, ))[0], lambda t: decouple_by_definition(
+            t, grid)):
+        leaf = x.clone().requires_grad_(True)
+        out = fn(leaf)
+        (out * weights).sum().backward()
+        results.append((out.detach(), leaf.grad))
+    (out, grad), (expected_out, expected_grad) = results
+    torch.testing.assert_close(out, expected_out, rtol=0, atol=1e-5)
+    torch.testing.assert_close(grad, expected_grad, rtol=0, atol=1e-5)
+
+
+def test_non_square_maps_use_one_matrix_per_axis():
+    x = torch.randn(2, 3, 7, 5, dtype=torch.float64)
+    feats, = DecoupleNeck(grid=2)((x, ))
+    np.testing.assert_allclose(feats.numpy(), decouple_by_definition(x, 2).numpy(), atol=1e-12)
 
 
 def test_seam_column_of_a_7x7_map_is_shared_by_both_slots():
