@@ -135,3 +135,98 @@ def test_non_checkpoint_pickle_is_refused(tmp_path):
     with pytest.raises(UnsafeCheckpointError):
         load_checkpoint_file(path)
     assert not (tmp_path / 'code_ran').exists()
+
+
+def test_numpy_values_that_cannot_run_code_load(tmp_path):
+    import datetime
+
+    import numpy as np
+    values = {
+        'empty': np.array([]),
+        'empty_int': np.zeros((0, 3), dtype=np.int64),
+        'datetime64': np.array(['2020-01-01', '2021-06-30'], dtype='datetime64[D]'),
+        'timedelta64': np.array([1, 90], dtype='timedelta64[s]'),
+        'strings': np.array(['backbone', 'neck', ''], dtype=object),
+        'mixed': np.array(['a', 1, 2.5, None, b'raw', (1, 2)], dtype=object),
+        'empty_object': np.array([], dtype=object),
+        'dates': np.array([datetime.date(2020, 1, 1), datetime.timedelta(days=2)], dtype=object),
+        'scalar': np.datetime64('2020-01-01T12:00'),
+    }
+    path = tmp_path / 'numpy_values.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'meta': values}, path)
+    loaded = load_checkpoint_file(path)['meta']
+    for name, value in values.items():
+        assert type(loaded[name]) is type(value), name
+        assert loaded[name].dtype == value.dtype, name
+        np.testing.assert_array_equal(loaded[name], value, err_msg=name)
+
+
+class _Exec:
+    """Unpickling this calls builtins.exec on code that creates a directory."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return exec, (f'import os; os.makedirs({self.path!r})', )
+
+
+@pytest.mark.parametrize('payload', [MakesADirectory, _Exec])
+def test_object_array_whose_element_runs_code_is_refused(payload, tmp_path):
+    import numpy as np
+    marker = tmp_path / 'code_ran'
+    array = np.empty(2, dtype=object)
+    array[:] = ['harmless', payload(str(marker))]
+    bad = tmp_path / 'object_array.pth'
+    torch.save({'state_dict': {}, 'meta': {'names': array}}, bad)
+    for load in (lambda: load_checkpoint_file(bad),
+                 lambda: CheckpointLoader.load_checkpoint(str(bad))):
+        with pytest.raises(UnsafeCheckpointError, match=f'refused to load checkpoint {bad}'):
+            load()
+        assert not marker.exists()
+
+
+def test_allow_list_holds_nothing_that_reaches_code():
+    allowed = {f'{getattr(g, "__module__", "")}.{getattr(g, "__qualname__", g)}'
+               if not isinstance(g, tuple) else g[1]
+               for g in torch.serialization.get_safe_globals()}
+    assert 'builtins.bytes' in allowed and 'numpy.dtypes.ObjectDType' in allowed
+    for name in allowed:
+        assert not name.startswith(('os.', 'posix.', 'subprocess.', 'sys.', 'importlib.',
+                                    'pickle.', 'runpy.')), name
+        assert name not in {'builtins.getattr', 'builtins.eval', 'builtins.exec',
+                            'builtins.__import__', 'builtins.compile', 'builtins.open',
+                            'builtins.setattr', 'builtins.type', 'builtins.object'}, name
+
+
+@pytest.fixture
+def cut_checkpoints(runner_checkpoint, tmp_path):
+    data = runner_checkpoint.read_bytes()
+    files = {'empty': tmp_path / 'empty.pth', 'half': tmp_path / 'half.pth',
+             'tail': tmp_path / 'tail.pth'}
+    files['empty'].write_bytes(b'')
+    files['half'].write_bytes(data[:len(data) // 2])
+    files['tail'].write_bytes(data[:-10])  # only the end of the zip directory is missing
+    return files
+
+
+def test_empty_or_cut_off_checkpoint_is_called_incomplete(cut_checkpoints, tmp_path):
+    from mejigclu_mm.utils import IncompleteCheckpointError
+    reasons = {'empty': 'it is empty \\(0 bytes\\)', 'half': 'its zip archive is cut off',
+               'tail': 'its zip archive is cut off'}
+    for name, path in cut_checkpoints.items():
+        loaders = [lambda: load_checkpoint_file(path),
+                   lambda: CheckpointLoader.load_checkpoint(str(path)),
+                   lambda: make_runner(tmp_path / name, 1, load_from=str(path)).train()]
+        for load in loaders:
+            with pytest.raises(IncompleteCheckpointError,
+                               match=f'checkpoint {path} is incomplete: {reasons[name]}'):
+                load()
+
+
+def test_cut_off_old_style_pickle_is_called_incomplete(tmp_path):
+    from mejigclu_mm.utils import IncompleteCheckpointError
+    path = tmp_path / 'legacy.pth'
+    path.write_bytes(pickle.dumps({'state_dict': {'w': list(range(100))}}, protocol=2)[:40])
+    with pytest.raises(IncompleteCheckpointError, match='its data ends early \\(40 bytes\\)'):
+        load_checkpoint_file(path)
