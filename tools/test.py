@@ -3,15 +3,24 @@
 Usage:
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options key=value ...]
         [--launcher {none,pytorch,slurm}] [--out RESULTS.pkl]
+
+CHECKPOINT must hold the config's whole model, as ``tools/train.py CONFIG`` writes it: one that
+leaves tensors out (e.g. a pretraining checkpoint given with a linear config, which has no
+``head.*``) is refused with the missing keys, instead of evaluating a partly random model.
 """
 import argparse
 import os
 import os.path as osp
+import pickle
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import CheckpointLoader, Runner
+
+from mejigclu_mm.converters import CheckpointKeysError, checkpoint_state_dict, uncovered
+from mejigclu_mm.converters.state_match import describe_uncovered, key_groups
 
 
 def parse_args(argv=None):
@@ -29,6 +38,36 @@ def parse_args(argv=None):
     return args
 
 
+def check_checkpoint_covers(model, checkpoint: str, config: str) -> None:
+    """Refuse ``checkpoint`` unless it holds every tensor of ``model`` (extra ones are fine).
+
+    Args:
+        model (nn.Module): The config's model, as the runner built it.
+        checkpoint (str): The checkpoint to test.
+        config (str): The config file, for the message.
+
+    Raises:
+        SystemExit: the checkpoint cannot be read or leaves tensors out; says which and what to
+            do instead.
+    """
+    model = model.module if is_model_wrapper(model) else model
+    try:
+        state = checkpoint_state_dict(CheckpointLoader.load_checkpoint(checkpoint, 'cpu'))
+    except (FileNotFoundError, EOFError, pickle.UnpicklingError, CheckpointKeysError) as error:
+        raise SystemExit(f'test: {checkpoint}: {error}') from None
+    missing, mismatched = uncovered(model, state)
+    if missing or mismatched:
+        raise SystemExit(
+            f'test: {checkpoint} does not hold the model of {config} '
+            f'({type(model).__name__}): {describe_uncovered(model, missing, mismatched)}. Its '
+            f'keys start with: {key_groups(state)[:12]}. tools/test.py evaluates a checkpoint '
+            f'of this config\'s whole model, as tools/train.py {config} writes it. A pretraining '
+            f'checkpoint or a converted backbone initialises the backbone instead: train first '
+            f'with tools/train.py {config} --cfg-options '
+            f'model.backbone.init_cfg.checkpoint={checkpoint}, then test the checkpoint in that '
+            f'run\'s work dir')
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -39,6 +78,7 @@ def main(argv=None):
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    check_checkpoint_covers(runner.model, args.checkpoint, args.config)
     metrics = runner.test()
     if args.out:
         import mmengine

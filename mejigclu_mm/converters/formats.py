@@ -1,61 +1,99 @@
-"""Rename a ResNet backbone state dict for mmdet / mmpretrain, torchvision and detectron2."""
+"""Rename a ResNet backbone state dict for mmdet / mmpretrain, torchvision and detectron2.
+
+mmdet's and mmpretrain's ``ResNet`` use torchvision's names. detectron2's differ only in a few
+name pieces, kept in one ordered table (:data:`NAME_PIECES`) that both directions read, so that
+the two conversions cannot drift apart.
+"""
 import re
 from collections import OrderedDict
-from typing import Dict
+from typing import Callable, Dict, Iterable, Tuple
 
 import torch
+
+# (torchvision piece, detectron2 piece). A piece starting with '^' begins a name (the stem and
+# the stage); the others stand right after a '.' (inside a block). The stem's BN is
+# 'stem.conv1.norm' while a block's is 'convK.norm': the '^' rows keep them apart.
+NAME_PIECES: Tuple[Tuple[str, str], ...] = (
+    ('^conv1.', '^stem.conv1.'),
+    ('^bn1.', '^stem.conv1.norm.'),
+    ('^layer1.', '^res2.'),
+    ('^layer2.', '^res3.'),
+    ('^layer3.', '^res4.'),
+    ('^layer4.', '^res5.'),
+    ('bn1.', 'conv1.norm.'),
+    ('bn2.', 'conv2.norm.'),
+    ('bn3.', 'conv3.norm.'),
+    ('downsample.0.', 'shortcut.'),
+    ('downsample.1.', 'shortcut.norm.'),
+)
+
+
+def _renamer(pairs: Iterable[Tuple[str, str]], kind: str) -> Callable[[str], str]:
+    """A function renaming every piece of a name once, from ``(source, target)`` pairs.
+
+    Args:
+        pairs: ``(source piece, target piece)`` rows of :data:`NAME_PIECES`, in one direction.
+        kind (str): What the source names are, for the error message.
+
+    Returns:
+        Callable: name -> renamed name; raises ``KeyError`` for a name that does not begin with
+        one of the '^' pieces (not a ResNet backbone name).
+    """
+    table = {(source.startswith('^'), source.lstrip('^')): target.lstrip('^')
+             for source, target in pairs}
+    # One pass, longest piece first: 'shortcut.norm.' before 'shortcut.', and no piece is
+    # renamed twice ('bn1.' -> 'stem.conv1.norm.' is not then read as a block's 'conv1.norm.').
+    pieces = sorted({piece for _, piece in table}, key=len, reverse=True)
+    pattern = re.compile(r'(?:^|(?<=\.))(?:' + '|'.join(map(re.escape, pieces)) + ')')
+    starts = tuple(piece for at_start, piece in table if at_start)
+
+    def rename(name: str) -> str:
+        if not name.startswith(starts):
+            raise KeyError(f'not a {kind} ResNet key: {name}')
+        return pattern.sub(
+            lambda m: table.get((m.start() == 0, m.group(0)), m.group(0)), name)
+
+    return rename
+
+
+_detectron2_name = _renamer(NAME_PIECES, 'torchvision')
+_torchvision_name = _renamer([(d2, tv) for tv, d2 in NAME_PIECES], 'detectron2')
 
 
 def to_mmdet(state: Dict[str, torch.Tensor]) -> dict:
     """A checkpoint whose state dict is the backbone alone, as ``init_cfg=Pretrained`` loads it
-    into mmdet's / mmpretrain's ``ResNet`` (same names as torchvision)."""
+    into mmdet's / mmpretrain's ``ResNet`` (same names as torchvision).
+
+    Args:
+        state (dict): The backbone's tensors under torchvision names.
+    """
     return {'state_dict': OrderedDict(state), 'meta': {'converted_by': 'mejigclu_mm'}}
 
 
 def to_torchvision(state: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
-    """A state dict for ``torchvision.models.resnet*`` (only ``fc`` missing)."""
+    """A state dict for ``torchvision.models.resnet*`` (only ``fc`` missing).
+
+    Args:
+        state (dict): The backbone's tensors under torchvision names.
+    """
     return OrderedDict(state)
 
 
-def _detectron2_name(name: str) -> str:
-    """torchvision ResNet name -> detectron2 ResNet name."""
-    if name.startswith('conv1.'):
-        return 'stem.conv1.' + name[len('conv1.'):]
-    if name.startswith('bn1.'):
-        return 'stem.conv1.norm.' + name[len('bn1.'):]
-    match = re.match(r'layer(\d)\.(\d+)\.(.+)', name)
-    if not match:
-        raise KeyError(f'not a ResNet backbone key: {name}')
-    stage, block, rest = match.groups()
-    rest = re.sub(r'^bn(\d)\.', r'conv\1.norm.', rest)
-    rest = rest.replace('downsample.0.', 'shortcut.').replace('downsample.1.', 'shortcut.norm.')
-    return f'res{int(stage) + 1}.{block}.{rest}'
-
-
 def to_detectron2(state: Dict[str, torch.Tensor]) -> dict:
-    """detectron2's pickle layout: numpy arrays under detectron2 names, BN counters dropped."""
+    """detectron2's pickle layout: numpy arrays under detectron2 names, BN counters dropped.
+
+    Args:
+        state (dict): The backbone's tensors under torchvision names.
+    """
     model = OrderedDict((_detectron2_name(k), v.detach().cpu().numpy())
                         for k, v in state.items() if not k.endswith('num_batches_tracked'))
     return {'model': model, '__author__': 'mejigclu_mm', 'matching_heuristics': True}
 
 
 def from_detectron2(model: Dict[str, object]) -> 'OrderedDict[str, torch.Tensor]':
-    """detectron2 names -> torchvision names (the inverse of :func:`to_detectron2`)."""
-    out = OrderedDict()
-    for name, value in model.items():
-        tv = name
-        if tv.startswith('stem.conv1.norm.'):
-            tv = 'bn1.' + tv[len('stem.conv1.norm.'):]
-        elif tv.startswith('stem.conv1.'):
-            tv = 'conv1.' + tv[len('stem.conv1.'):]
-        else:
-            match = re.match(r'res(\d)\.(\d+)\.(.+)', tv)
-            if not match:
-                raise KeyError(f'not a detectron2 ResNet key: {name}')
-            stage, block, rest = match.groups()
-            rest = rest.replace('shortcut.norm.', 'downsample.1.').replace('shortcut.',
-                                                                          'downsample.0.')
-            rest = re.sub(r'^conv(\d)\.norm\.', r'bn\1.', rest)
-            tv = f'layer{int(stage) - 1}.{block}.{rest}'
-        out[tv] = torch.as_tensor(value)
-    return out
+    """detectron2 names -> torchvision names (the inverse of :func:`to_detectron2`).
+
+    Args:
+        model (dict): The ``model`` entry of a detectron2 checkpoint (arrays or tensors).
+    """
+    return OrderedDict((_torchvision_name(k), torch.as_tensor(v)) for k, v in model.items())

@@ -19,8 +19,14 @@ class BackboneError(ValueError):
     """The checkpoint holds no backbone, or an incomplete or unknown one."""
 
 
-def backbone_state_dict(checkpoint: dict, prefix: str = 'backbone.') -> 'OrderedDict[str, torch.Tensor]':
-    """The ``prefix``-ed tensors of a checkpoint's state dict, with the prefix removed."""
+def backbone_state_dict(checkpoint: dict,
+                        prefix: str = 'backbone.') -> 'OrderedDict[str, torch.Tensor]':
+    """The ``prefix``-ed tensors of a checkpoint's state dict, with the prefix removed.
+
+    Args:
+        checkpoint (dict): A loaded checkpoint, or a bare state dict.
+        prefix (str): The backbone's key prefix. Defaults to 'backbone.'.
+    """
     state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict):
         raise BackboneError('the checkpoint holds no state dict')
@@ -71,3 +77,27 @@ def check_complete_resnet(state: Dict[str, torch.Tensor]) -> int:
         raise BackboneError(f'the ResNet-{depth} backbone misses {len(missing)} of '
                             f'{len(expected)} tensors, e.g. {missing[:5]}')
     return depth
+
+
+def check_standard_stem(state: Dict[str, torch.Tensor]) -> None:
+    """Raise :class:`BackboneError` unless the stem is torchvision's: a 7 x 7 ``conv1``.
+
+    torchvision's and detectron2's ResNets have a 7 x 7 stride-2 convolution and a max-pool in
+    their stem; mmpretrain's ``ResNet_CIFAR`` (the small-image stem) has a 3 x 3 stride-1
+    ``conv1`` and no max-pool, which those models cannot load (and stride and pooling are not in
+    the weights at all).
+
+    Args:
+        state (dict): The backbone's tensors under torchvision names.
+    """
+    shape = tuple(state['conv1.weight'].shape)
+    if shape[-2:] != (7, 7):
+        k = shape[-1]
+        raise BackboneError(
+            f'the backbone has a non-standard stem: conv1 is {shape[-2]} x {k} (e.g. '
+            f'mmpretrain\'s ResNet_CIFAR: 3 x 3, stride 1, no max-pool), while torchvision\'s '
+            f'and detectron2\'s ResNets have a 7 x 7 stride-2 conv1 and a max-pool and cannot '
+            f'load it. Use --to mmdet for mmdet / mmpretrain configs with the same backbone, or '
+            f'pass --allow-nonstandard-stem and give the model the same stem before loading '
+            f'(torchvision: conv1 = nn.Conv2d(3, 64, {k}, 1, {k // 2}, bias=False), '
+            f'maxpool = nn.Identity())')

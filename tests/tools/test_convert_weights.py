@@ -118,3 +118,88 @@ def test_unsafe_checkpoint_is_refused_without_running_code(tmp_path, capsys):
     code, err = run_tool(src, tmp_path, capsys)
     assert code == 1 and 'refused to load checkpoint' in err
     assert not marker.exists()
+
+
+def test_dst_that_is_src_is_refused_even_with_force(tmp_path, capsys):
+    src = tmp_path / 'epoch_200.pth'
+    src.write_bytes(b'the training checkpoint')
+    before = src.read_bytes()
+    link = tmp_path / 'link.pth'
+    link.symlink_to(src)
+    for dst, extra in ((src, []), (src, ['--force']), (link, ['--force']),
+                       (f'{tmp_path}/sub/../epoch_200.pth', [])):
+        code = convert_weights.main([str(src), str(dst), '--to', 'mmdet', *extra])
+        err = capsys.readouterr().err
+        assert code == 1 and f'DST {dst} is SRC {src}' in err and 'another DST' in err
+    assert src.read_bytes() == before  # the training checkpoint is untouched
+
+
+def test_existing_dst_needs_force(r50_pretrain_checkpoint, tmp_path, capsys):
+    dst = tmp_path / 'mmdet.pth'
+    dst.write_bytes(b'an older conversion')
+    code = convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'mmdet'])
+    assert code == 1 and f'DST {dst} exists; pass --force' in capsys.readouterr().err
+    assert dst.read_bytes() == b'an older conversion'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'mmdet',
+                                 '--force']) == 0
+    assert set(torch.load(dst, weights_only=True)['state_dict']) == set(
+        backbone_of(torch.load(r50_pretrain_checkpoint, weights_only=True)))
+    assert [p.name for p in tmp_path.iterdir()] == ['mmdet.pth']  # no .part left behind
+
+
+def test_cut_off_src_is_called_incomplete(r50_pretrain_checkpoint, tmp_path, capsys):
+    data = r50_pretrain_checkpoint.read_bytes()
+    for name, content in (('empty.pth', b''), ('cut.pth', data[:len(data) // 3])):
+        src = tmp_path / name
+        src.write_bytes(content)
+        code, err = run_tool(src, tmp_path, capsys)
+        assert code == 1 and f'checkpoint {src} is incomplete' in err, err
+        assert not (tmp_path / 'out.pth').exists()
+
+
+@pytest.fixture(scope='module')
+def r18_cifar_pretrain_checkpoint(tmp_path_factory):
+    """A Fashion-MNIST pretraining checkpoint: ResNet_CIFAR-18, 3 x 3 stem."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(
+        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+    path = tmp_path_factory.mktemp('r18') / 'epoch_1.pth'
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, path)
+    return path
+
+
+@pytest.mark.parametrize('to', ['torchvision', 'detectron2'])
+def test_small_image_stem_is_refused_for_7x7_stem_formats(to, r18_cifar_pretrain_checkpoint,
+                                                         tmp_path, capsys):
+    dst = tmp_path / 'out.pth'
+    code = convert_weights.main([str(r18_cifar_pretrain_checkpoint), str(dst), '--to', to])
+    err = capsys.readouterr().err
+    assert code == 1 and not dst.exists()
+    assert 'non-standard stem: conv1 is 3 x 3' in err and '--allow-nonstandard-stem' in err
+
+
+def test_small_image_stem_loads_into_torchvision_with_the_same_stem(
+        r18_cifar_pretrain_checkpoint, tmp_path, capsys):
+    from torch import nn
+    dst = tmp_path / 'tv.pth'
+    assert convert_weights.main([str(r18_cifar_pretrain_checkpoint), str(dst), '--to',
+                                 'torchvision', '--allow-nonstandard-stem']) == 0
+    assert 'warning' in capsys.readouterr().err
+    state = torch.load(dst, weights_only=True)
+    with pytest.raises(RuntimeError, match='size mismatch for conv1.weight'):
+        torchvision.models.resnet18().load_state_dict(state, strict=False)
+    model = torchvision.models.resnet18()
+    model.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+    model.maxpool = nn.Identity()
+    result = model.load_state_dict(state, strict=False)
+    assert sorted(result.missing_keys) == ['fc.bias', 'fc.weight']
+    assert result.unexpected_keys == []
+
+
+def test_standard_stem_needs_no_flag(r50_pretrain_checkpoint, tmp_path, capsys):
+    dst = tmp_path / 'd2.pkl'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to',
+                                 'detectron2']) == 0
+    assert 'non-standard' not in capsys.readouterr().err

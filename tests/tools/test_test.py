@@ -1,6 +1,8 @@
 """tools/test.py evaluates a checkpoint with a config's test loop."""
 import json
 
+import pytest
+
 from conftest import ROOT
 
 LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
@@ -20,3 +22,33 @@ def test_evaluates_a_trained_checkpoint(fashion_mnist_format_root, tmp_path):
                               '--cfg-options', 'model.backbone.init_cfg=None', *loader])
     assert 0 <= metrics['accuracy/top1'] <= 100
     assert json.loads(out.read_text())['accuracy/top1'] == metrics['accuracy/top1']
+
+
+def test_refuses_a_pretraining_checkpoint_for_a_linear_config(tmp_path):
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import test as test_tool
+    init_default_scope('mmpretrain')
+    pretrain = Config.fromfile(
+        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+    src = tmp_path / 'epoch_100.pth'
+    torch.save({'state_dict': MODELS.build(pretrain.model).state_dict()}, src)
+    with pytest.raises(SystemExit) as error:
+        test_tool.main([str(LINEAR), str(src), '--work-dir', str(tmp_path / 'test')])
+    message = str(error.value.code)
+    assert f'test: {src} does not hold the model of {LINEAR}' in message
+    assert '2 of its 102 tensors are missing: head.fc.weight, head.fc.bias' in message
+    assert "Its keys start with: ['backbone', 'heads']" in message
+    assert f'model.backbone.init_cfg.checkpoint={src}' in message
+
+
+def test_refuses_an_incomplete_checkpoint(tmp_path):
+    import test as test_tool
+    src = tmp_path / 'epoch_1.pth'
+    src.write_bytes(b'')
+    with pytest.raises(SystemExit, match=f'test: {src}: checkpoint {src} is incomplete'):
+        test_tool.main([str(LINEAR), str(src), '--work-dir', str(tmp_path / 'test'),
+                        '--cfg-options', 'model.backbone.init_cfg=None'])
