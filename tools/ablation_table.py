@@ -10,8 +10,8 @@ subfolders (``det/``, ``linear/``, ...), give the metric columns (AP, AP50, AP75
 import argparse
 
 from mejigclu_mm.utils.run_logs import downstream_metrics, pretraining_setup
-from mejigclu_mm.utils.tables import (METRIC_COLUMNS, format_overlap, markdown_table,
-                                      metric_cells)
+from mejigclu_mm.utils.tables import (format_overlap, markdown_table, metric_columns,
+                                      metric_header, metric_row)
 
 LOSS_COLUMNS = [('loc', 'L_loc'), ('clu', 'L_clu'), ('cls', 'L_cls')]
 
@@ -19,18 +19,12 @@ LOSS_COLUMNS = [('loc', 'L_loc'), ('clu', 'L_clu'), ('cls', 'L_cls')]
 def ablation_table(work_dirs):
     """Markdown table with one row per pretraining work dir."""
     runs = [(pretraining_setup(d), downstream_metrics(d)) for d in work_dirs]
-    columns = []
-    for _, tasks in runs:
-        for task, metrics in tasks.items():
-            columns += [(task, k) for k in METRIC_COLUMNS if k in metrics
-                        and (task, k) not in columns]
-    header = [title for _, title in LOSS_COLUMNS] + ['overlap'] + [
-        f'{task} {METRIC_COLUMNS[k][0]}' for task, k in columns]
+    columns = metric_columns(tasks for _, tasks in runs)
+    header = [title for _, title in LOSS_COLUMNS] + ['overlap'] + metric_header(columns)
     rows = []
     for setup, tasks in runs:
         marks = ['✓' if name in setup['heads'] else '' for name, _ in LOSS_COLUMNS]
-        cells = [metric_cells(tasks.get(task, {}), [k])[0] for task, k in columns]
-        rows.append(marks + [format_overlap(setup['overlap'])] + cells)
+        rows.append(marks + [format_overlap(setup['overlap'])] + metric_row(tasks, columns))
     return markdown_table(header, rows)
 
 

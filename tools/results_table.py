@@ -13,23 +13,18 @@ import os
 import os.path as osp
 
 from mejigclu_mm.utils.run_logs import downstream_metrics
-from mejigclu_mm.utils.tables import METRIC_COLUMNS, markdown_table, metric_cells
+from mejigclu_mm.utils.tables import markdown_table, metric_columns, metric_header, metric_row
 
 
 def results_table(named_dirs):
     """Markdown table for ``[(name, dir), ...]``."""
     runs = [(name, downstream_metrics(path)) for name, path in named_dirs]
-    columns = []  # (task, metric key), in first-seen order
-    for _, tasks in runs:
-        for task, metrics in tasks.items():
-            columns += [(task, k) for k in METRIC_COLUMNS if k in metrics
-                        and (task, k) not in columns]
+    columns = metric_columns(tasks for _, tasks in runs)
     if not columns:
         raise SystemExit('results_table: no downstream metrics found in '
                          + ', '.join(path for _, path in named_dirs))
-    header = ['initialisation'] + [f'{task} {METRIC_COLUMNS[k][0]}' for task, k in columns]
-    rows = [[name] + [metric_cells(tasks.get(task, {}), [k])[0] for task, k in columns]
-            for name, tasks in runs]
+    header = ['initialisation'] + metric_header(columns)
+    rows = [[name] + metric_row(tasks, columns) for name, tasks in runs]
     return markdown_table(header, rows)
 
 
