@@ -8,6 +8,10 @@ import torch
 class JigsawTargets:
     """Per-patch labels of one training step, aligned with the gathered per-slot features.
 
+    Row ``rank * m*m*n + slot * n + montage`` of the features gathered over ranks (rank-major;
+    within a rank slot-major, as ``DecoupleNeck`` emits them) is labelled by entry ``row`` here.
+    Every rank derives them from the shared permutation, without communication.
+
     Args:
         source_image (Tensor): Global image id (0..num_images-1) of each patch.
         source_position (Tensor): Row-major position (0..grid*grid-1) of each patch in its image.

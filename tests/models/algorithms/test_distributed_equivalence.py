@@ -1,12 +1,15 @@
-"""Two CPU processes (gloo, DDP) give the losses and gradients of one process on the same
-global batch: the permutation is global and the feature gather sums gradients over ranks."""
-
+"""2 and 4 CPU processes (gloo, DDP) give the losses and gradients of one process on the
+same global batch: the permutation is global, each rank receives its montages' patches through
+an all_to_all, and the feature gather sums gradients over ranks. The all-gather exchange gives
+the same, for the same permutation."""
+import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 
-GLOBAL_BATCH, WORLD = 8, 2
+from distributed import run_in_processes
+
+GLOBAL_BATCH = 8
+ALGORITHM = 'mejigclu_mm.models.algorithms.jigsaw_clustering'
 
 
 def model_cfg():
@@ -44,20 +47,26 @@ def step(model, patches, forward):
             {k: p.grad.clone() for k, p in model.named_parameters()})
 
 
-def worker(rank, init_file, state_path, out_path):
-    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
-                            world_size=WORLD)
+def worker(rank, world_size, state_path, out_path):
+    import importlib
+
+    from mejigclu_mm.models.utils import exchange_by_all_gather
     torch.set_num_threads(1)
-    model = build_model(state_path)
-    ddp = DistributedDataParallel(model)
-    local_n = GLOBAL_BATCH // WORLD
+    local_n = GLOBAL_BATCH // world_size
     mine = [p[rank * local_n:(rank + 1) * local_n] for p in global_patches()]
-    losses, grads = step(model, mine, lambda x: ddp(x, None, mode='loss'))
-    torch.save(dict(losses=losses, grads=grads), f'{out_path}.{rank}')
-    dist.destroy_process_group()
+    results = {}
+    for name in ('all_to_all', 'all_gather'):
+        module = importlib.import_module(ALGORITHM)
+        if name == 'all_gather':
+            module.exchange_patches = exchange_by_all_gather
+        model = build_model(state_path)
+        ddp = DistributedDataParallel(model)
+        results[name] = step(model, mine, lambda x: ddp(x, None, mode='loss'))
+    torch.save(results, f'{out_path}.{rank}')
 
 
-def test_two_processes_match_one_process(tmp_path):
+@pytest.mark.parametrize('world_size', [2, 4])
+def test_processes_match_one_process(world_size, tmp_path):
     import mejigclu_mm  # noqa: F401
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
@@ -68,11 +77,11 @@ def test_two_processes_match_one_process(tmp_path):
     single_losses, single_grads = step(model, global_patches(), lambda x: model.loss(x, None))
 
     out_path = str(tmp_path / 'result')
-    mp.spawn(worker, args=(str(tmp_path / 'init'), state_path, out_path), nprocs=WORLD)
-    for rank in range(WORLD):
-        result = torch.load(f'{out_path}.{rank}')
-        for name, value in single_losses.items():
-            assert abs(result['losses'][name] - value) < 1e-4 * max(1.0, abs(value)), name
-        for name, grad in single_grads.items():
-            torch.testing.assert_close(result['grads'][name], grad, rtol=1e-4, atol=1e-6,
-                                       msg=lambda m: f'{name}: {m}')
+    run_in_processes(worker, world_size, state_path, out_path)
+    for rank in range(world_size):
+        for exchange, (losses, grads) in torch.load(f'{out_path}.{rank}').items():
+            for name, value in single_losses.items():
+                assert abs(losses[name] - value) < 1e-4 * max(1.0, abs(value)), (exchange, name)
+            for name, grad in single_grads.items():
+                torch.testing.assert_close(grads[name], grad, rtol=1e-4, atol=1e-6,
+                                           msg=lambda m: f'{exchange} {name}: {m}')

@@ -56,3 +56,32 @@ def test_mismatched_grid_and_single_tensor_input_are_refused():
         MODELS.build(cfg)
     with pytest.raises(TypeError, match='list of patch batches'):
         MODELS.build(tiny_model_cfg(4)).loss(torch.randn(4, 3, 32, 32), None)
+
+
+def test_tensor_mode_returns_the_backbone_features_of_whole_images():
+    """As mmpretrain's MoCo / SimCLR answer mode='tensor' (their tests check the backbone's
+    output shape): whole images in, the backbone's outputs out, normalised as in training."""
+    torch.manual_seed(0)
+    cfg = tiny_model_cfg(4)
+    cfg['data_preprocessor'] = dict(type='JigsawDataPreprocessor', mean=[100.] * 3,
+                                    std=[50.] * 3, to_rgb=True)
+    model = MODELS.build(cfg).eval()
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=images, data_samples=None), False)
+    feats = model(**data, mode='tensor')
+    assert isinstance(feats, tuple) and len(feats) == 1
+    assert list(feats[0].shape) == [2, 64, 4, 4]  # ResNet_CIFAR, 8 base channels: 64 x 4 x 4
+    expected = model.backbone((images[:, [2, 1, 0]].float() - 100.) / 50.)[0]
+    torch.testing.assert_close(feats[0], expected)
+    with pytest.raises(RuntimeError, match='Invalid mode "predict"'):
+        model(**data, mode='predict')
+
+
+def test_montages_follow_the_backbone_memory_format():
+    model = MODELS.build(tiny_model_cfg(4))
+    patches = [torch.randint(0, 256, (4, 3, 8, 8), dtype=torch.uint8) for _ in range(4)]
+    montages, _ = model.make_montages(patches)
+    assert montages.dtype == torch.float32 and montages.is_contiguous()
+    model.to(memory_format=torch.channels_last)
+    montages, _ = model.make_montages(patches)
+    assert montages.is_contiguous(memory_format=torch.channels_last)

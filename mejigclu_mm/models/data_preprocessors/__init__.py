@@ -1,0 +1,3 @@
+from .jigsaw_data_preprocessor import JigsawDataPreprocessor
+
+__all__ = ['JigsawDataPreprocessor']
