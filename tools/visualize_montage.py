@@ -4,9 +4,10 @@ Usage:
     python tools/visualize_montage.py CONFIG [--out-dir DIR] [--batch-size N] [--num-batches K]
         [--image-dir DIR] [--cfg-options key=value ...]
 
-The config's training pipeline splits and augments the images (JigsawSplit); a batch is then
-stitched exactly as the model does it (mejigclu_mm.models.utils.stitch_montages) and each slot
-is labelled "i<source image> p<source position>". Files: DIR/montages_<k>.png. With --image-dir
+The config's training pipeline splits the images (JigsawSplit); a batch then goes through the
+model's data preprocessor and montage step exactly as in training (exchange, photometric
+augmentation where the config runs it on the device, normalisation, stitch), and each slot is
+labelled "i<source image> p<source position>". Files: DIR/montages_<k>.png. With --image-dir
 the images of a folder go through the config's pipeline instead of the config's data set.
 """
 import argparse
@@ -24,16 +25,24 @@ from mmengine.dataset import default_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import mejigclu_mm  # noqa: E402,F401
-from mejigclu_mm.models.utils import stitch_montages  # noqa: E402
-from mmpretrain.registry import DATASETS  # noqa: E402
+from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
+    return value
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Visualise JigClu / MEJigClu montages')
     parser.add_argument('config', help='a pretraining config')
     parser.add_argument('--out-dir', default='work_dirs/montages', help='where PNGs go')
-    parser.add_argument('--batch-size', type=int, default=8, help='images (montages) per PNG')
-    parser.add_argument('--num-batches', type=int, default=1, help='how many PNGs')
+    parser.add_argument('--batch-size', type=positive_int, default=8,
+                        help='images (montages) per PNG')
+    parser.add_argument('--num-batches', type=positive_int, default=1,
+                        help='how many PNGs (at most as many as the images fill)')
     parser.add_argument('--image-dir', help='use the images of this folder instead of the '
                         "config's data set")
     parser.add_argument('--seed', type=int, default=0)
@@ -42,7 +51,15 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def draw(montages, source_image, source_position, grid, bgr, path):
+def folder_pipeline(pipeline):
+    """The config's pipeline for files on disk: a loading step first when it has none (e.g. the
+    Fashion-MNIST configs, whose data set hands over decoded arrays)."""
+    if pipeline and 'Load' in str(pipeline[0].get('type', '')):
+        return pipeline
+    return [dict(type='LoadImageFromFile')] + list(pipeline)
+
+
+def draw(montages, source_image, source_position, grid, path):
     """Save the montages as one figure with a labelled slot grid."""
     count = montages.size(0)
     columns = min(count, 4)
@@ -52,7 +69,6 @@ def draw(montages, source_image, source_position, grid, bgr, path):
         ax.axis('off')
     for k in range(count):
         img = montages[k].float()
-        img = img[[2, 1, 0]] if bgr and img.size(0) == 3 else img
         img = (img - img.min()) / (img.max() - img.min() + 1e-6)
         ax = axes.flat[k]
         ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray')
@@ -83,24 +99,32 @@ def main(argv=None):
     np.random.seed(args.seed)
     dataset_cfg = cfg.train_dataloader.dataset
     if args.image_dir:
+        if not osp.isdir(args.image_dir):
+            raise SystemExit(f'visualize_montage: --image-dir {args.image_dir} is no folder')
         dataset_cfg = dict(type='CustomDataset', data_root=args.image_dir, with_label=False,
-                           pipeline=dataset_cfg.pipeline)
+                           pipeline=folder_pipeline(dataset_cfg.pipeline))
     dataset = DATASETS.build(dataset_cfg)
-    grid = cfg.model.get('grid', 2)
-    bgr = cfg.model.get('data_preprocessor', {}).get('to_rgb', False)
+    model = MODELS.build(cfg.model)
+    grid = model.grid
+    batches = min(args.num_batches, len(dataset) // args.batch_size)
+    if batches == 0:
+        raise SystemExit(f'visualize_montage: {len(dataset)} images cannot fill one batch of '
+                         f'{args.batch_size}; lower --batch-size')
+    if batches < args.num_batches:
+        print(f'visualize_montage: {len(dataset)} images fill {batches} batches of '
+              f'{args.batch_size}, not {args.num_batches}')
     os.makedirs(args.out_dir, exist_ok=True)
     order = torch.randperm(len(dataset)).tolist()
     paths = []
-    for b in range(args.num_batches):
+    for b in range(batches):
         indices = order[b * args.batch_size:(b + 1) * args.batch_size]
-        batch = default_collate([dataset[i] for i in indices])
-        montages, source_image, source_position = stitch_montages(batch['inputs'], grid)
+        data = model.data_preprocessor(default_collate([dataset[i] for i in indices]), True)
+        montages, targets = model.make_montages(data['inputs'], data['data_samples'])
         path = osp.join(args.out_dir, f'montages_{b}.png')
-        draw(montages, source_image, source_position, grid, bgr, path)
+        draw(montages, targets.source_image, targets.source_position, grid, path)
         paths.append(path)
         print(f'wrote {path}')
     return paths
-
 
 if __name__ == '__main__':
     main()

@@ -7,9 +7,6 @@ _base_ = [
 ]
 
 model = dict(heads=dict(loc=dict(type='LocationHead', grid=2, in_channels=512, loss_weight=1.0)))
-train_pipeline = _base_.grey_to_rgb + [
-    dict(type='JigsawSplit', grid=2, overlap=0.3, patch_pipeline=_base_.patch_pipeline),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(
+    pipeline=[*_base_.train_pipeline[:-2], dict(_base_.split, overlap=0.3), _base_.pack]))
 default_hooks = dict(logger=dict(interval=50))

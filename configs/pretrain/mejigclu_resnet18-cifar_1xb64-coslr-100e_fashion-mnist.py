@@ -1,5 +1,6 @@
 # MEJigClu on Fashion-MNIST (offline real data), one GPU or CPU: clustering + classification
-# heads, overlap ~ U(0.15, 0.45).
+# heads, overlap ~ U(0.15, 0.45), one class and one fixed subset of the data per image of the
+# 64-image batch (DisjointSubsetSampler).
 _base_ = [
     '../_base_/models/jigsaw_clustering_r18-cifar.py',
     '../_base_/datasets/fashion-mnist_bs64_jigsaw.py',
@@ -7,12 +8,16 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
+num_gpus, batch_per_gpu = 1, 64
 model = dict(
     heads=dict(
         cls=dict(
             type='PatchClassificationHead',
-            num_classes=64,  # = global batch (1 x 64)
+            num_classes=num_gpus * batch_per_gpu,  # = the sampler's subsets
             in_channels=512,
             hid_channels=512,
             loss_weight=1.0)))
+train_dataloader = dict(
+    batch_size=batch_per_gpu,
+    sampler=dict(_delete_=True, type='DisjointSubsetSampler', batch_size=batch_per_gpu))
 default_hooks = dict(logger=dict(interval=50))

@@ -17,10 +17,7 @@ view_pipeline = [
          transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4)], prob=0.8),
     dict(type='RandomFlip', prob=0.5),
 ]
-train_pipeline = [
-    dict(type='NumpyToPIL', to_rgb=False),
-    dict(type='torchvision/Grayscale', num_output_channels=3),
-    dict(type='PILToNumpy', to_bgr=False),
+train_pipeline = _base_.grey_to_rgb + [
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]

@@ -18,8 +18,8 @@ from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 # tests/tools/test_train.py.
 PRETRAIN = sorted(p for p in (ROOT / 'configs' / 'pretrain').rglob('*.py')
                   if not p.name.startswith('mocov2_'))
-EXPECTED_HEADS = {'mejigclu': {'clu', 'cls'}, 'jigclu': {'clu', 'loc'},
-                  'loc-clu': {'clu', 'loc'}, 'cls-clu': {'clu', 'cls'}}
+EXPECTED_HEADS = {'mejigclu': {'clu', 'cls'}, 'mejigclu-shuffled': {'clu', 'cls'},
+                  'jigclu': {'clu', 'loc'}, 'loc-clu': {'clu', 'loc'}, 'cls-clu': {'clu', 'cls'}}
 
 
 def heads_expected(path):
@@ -33,11 +33,19 @@ def test_config_builds_and_runs_a_loss_step(path, imagenet_images, fashion_mnist
     init_default_scope(cfg.default_scope)
     assert set(cfg.model.heads) == heads_expected(path)
     assert cfg.train_dataloader.drop_last
+    sampler = cfg.train_dataloader.sampler
     if 'cls' in cfg.model.heads:  # the papers' recipes: one class per image of the global batch
         gpus, per_gpu = map(int, re.search(r'_(\d+)xb(\d+)-', path.name).groups())
         assert per_gpu == cfg.train_dataloader.batch_size
         assert cfg.model.heads.cls.num_classes == gpus * per_gpu
         cfg.model.heads.cls.num_classes = 2
+        # one fixed subset per class, unless the config says it keeps the shuffled reading
+        if 'shuffled' in path.name:
+            assert sampler.type == 'DefaultSampler'
+        else:
+            assert sampler.type == 'DisjointSubsetSampler' and sampler.batch_size == per_gpu
+    else:
+        assert sampler.type == 'DefaultSampler'  # JigClu: labels only hold within a batch
     if cfg.train_dataloader.dataset.type == 'FashionMNIST':
         dataset_cfg = dict(cfg.train_dataloader.dataset, data_root=str(fashion_mnist_format_root))
         dataset = DATASETS.build(dataset_cfg)

@@ -1,26 +1,23 @@
 # ImageNet-1k pretraining data for JigClu / MEJigClu: every image is split at native resolution
-# into 2 x 2 patches, and each patch gets the MoCo v2 augmentation at 112 px (DESIGN.md).
+# into 2 x 2 patches, and each patch gets the MoCo v2 augmentation at 112 px (docs/design.md).
+# The CPU decodes, splits and crops (random resized crop + flip: one resize per patch); the
+# photometric recipe runs batched on the GPU (`photometric_on='device'`). One setting returns to
+# the per-patch CPU pipeline: photometric_on='cpu' (same recipe, same code, in the workers), e.g.
+#   --cfg-options train_dataloader.dataset.pipeline.1.photometric_on=cpu
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 
-patch_pipeline = [
-    dict(type='RandomResizedCrop', scale=112, crop_ratio_range=(0.2, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.), backend='pillow'),
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4,
-                          hue=0.1)],
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
-    dict(type='RandomFlip', prob=0.5),
-]
+# MoCo v2: ColorJitter(0.4, 0.4, 0.4, 0.1) p 0.8, RandomGrayscale p 0.2, GaussianBlur
+# sigma ~ U(0.1, 2.0) p 0.5 (mejigclu_mm.augmentation.PatchPhotometric)
+photometric = dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, jitter_prob=0.8,
+                   grayscale_prob=0.2, blur_sigma=(0.1, 2.0), blur_prob=0.5)
 # MEJigClu's random overlap; JigClu configs set overlap=0.3.
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_pipeline=patch_pipeline),
-    dict(type='PackInputs'),
-]
+split = dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=112,
+             crop_scale=(0.2, 1.0), crop_ratio=(3. / 4., 4. / 3.), flip_prob=0.5,
+             photometric=photometric, photometric_on='device', channel_order='bgr')
+# jigsaw_photometric tells the data preprocessor what is left to do on the device
+pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'jigsaw_photometric'))
+train_pipeline = [dict(type='LoadImageFromFile'), split, pack]
 
 train_dataloader = dict(
     batch_size=64,

@@ -1,12 +1,14 @@
-# JigClu / MEJigClu on ResNet-50 (DESIGN.md section 1): a 224 px montage of 2 x 2 patches of
-# 112 px, layer4 7 x 7 decoupled into 2 x 2 slots. Derived configs add the second head:
+# JigClu / MEJigClu on ResNet-50 (docs/design.md): a 224 px montage of 2 x 2 patches of 112 px,
+# layer4 7 x 7 decoupled into 2 x 2 slots. Derived configs add the second head:
 # `loc` (LocationHead, JigClu) or `cls` (PatchClassificationHead, MEJigClu).
 grid = 2
 model = dict(
     type='JigsawClustering',
     grid=grid,
+    # Patches arrive as uint8; the photometric recipe (if the pipeline leaves it to the device)
+    # and the normalisation run on the montage patches after the exchange between GPUs.
     data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
+        type='JigsawDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=True),

@@ -1,11 +1,14 @@
 """Split one image into grid x grid overlapping patches (the JigClu / MEJigClu "split")."""
+import math
 from numbers import Real
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
+import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 
 from mmpretrain.registry import TRANSFORMS
+from ...augmentation import PHOTOMETRIC_META_KEY, PatchPhotometric
 
 
 def patch_spans(length: int, grid: int, overlap: float) -> List[Tuple[int, int]]:
@@ -37,6 +40,33 @@ def jigsaw_boxes(height: int, width: int, grid: int, overlap: float) -> np.ndarr
     return np.array([(x1, y1, x2, y2) for (y1, y2) in rows for (x1, x2) in cols], dtype=np.int64)
 
 
+def random_resized_crop_box(height: int, width: int, scale: Tuple[float, float],
+                            ratio: Tuple[float, float], attempts: int = 10
+                            ) -> Tuple[int, int, int, int]:
+    """(x, y, w, h) of a random crop with area fraction in ``scale`` and aspect in ``ratio``.
+
+    torchvision's ``RandomResizedCrop.get_params`` (also mmpretrain's): up to ``attempts``
+    draws, else a centre crop with the aspect clamped to ``ratio``.
+    """
+    area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(attempts):
+        target_area = area * np.random.uniform(*scale)
+        aspect = math.exp(np.random.uniform(*log_ratio))
+        w = int(round(math.sqrt(target_area * aspect)))
+        h = int(round(math.sqrt(target_area / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            return np.random.randint(0, width - w + 1), np.random.randint(0, height - h + 1), w, h
+    in_ratio = width / height
+    if in_ratio < ratio[0]:
+        w, h = width, int(round(width / ratio[0]))
+    elif in_ratio > ratio[1]:
+        w, h = int(round(height * ratio[1])), height
+    else:
+        w, h = width, height
+    return (width - w) // 2, (height - h) // 2, w, h
+
+
 def _check_overlap(overlap) -> Tuple[float, float]:
     """Return (low, high) for a fixed overlap or a range, both within [0, 0.5)."""
     if isinstance(overlap, Real):
@@ -46,9 +76,15 @@ def _check_overlap(overlap) -> Tuple[float, float]:
     else:
         raise ValueError(f'JigsawSplit: overlap must be a number or a (low, high) pair, '
                          f'got {overlap!r}')
-    if not 0 <= low <= high < 0.5:
-        raise ValueError(f'JigsawSplit: overlap must lie in [0, 0.5) (and low <= high), got '
-                         f'{overlap!r}; at 0.5 every patch would be the whole image')
+    if low < 0:
+        raise ValueError(f'JigsawSplit: overlap must be >= 0 (0 cuts plain, touching patches), '
+                         f'got {overlap!r}')
+    if high >= 0.5:
+        raise ValueError(f'JigsawSplit: overlap must be < 0.5, got {overlap!r}; at 0.5 every '
+                         'patch would be the whole image')
+    if low > high:
+        raise ValueError(f'JigsawSplit: overlap range must be (low, high) with low <= high, '
+                         f'got {overlap!r}')
     return low, high
 
 
@@ -58,37 +94,81 @@ class JigsawSplit(BaseTransform):
 
     The split of `Jigsaw Clustering <https://arxiv.org/abs/2104.00323>`_ (fixed overlap 0.3)
     and of `MEJigClu` (overlap drawn per image from a range, "randomly set varying from 0.15 and
-    0.45"; one draw per image, the same for both axes, is our choice). Each patch then runs
-    through ``patch_pipeline`` on its own, so every patch gets its own augmentation.
+    0.45"; one draw per image, the same for both axes, is our choice). Every patch then gets its
+    own augmentation:
 
-    Required keys: ``img`` (H x W or H x W x C). Modified keys: ``img`` (list of grid*grid
-    patches, row-major), ``img_shape``. Added keys: ``jigsaw_boxes`` ((grid*grid) x 4 crop boxes
-    x1, y1, x2, y2 in the input image), ``jigsaw_overlap``.
+    - geometry, here on the CPU (``patch_size`` set): a random resized crop inside the patch
+      and a horizontal flip, computed in the image's coordinates so that each patch costs one
+      crop-and-resize of the decoded image (OpenCV, area interpolation when shrinking, linear
+      when enlarging) and no copy of the whole image;
+    - ``patch_pipeline``: any further per-patch transforms (mmpretrain's), on the CPU;
+    - ``photometric``: the colour recipe (``PatchPhotometric`` arguments, MoCo v2's in our
+      configs), applied where ``photometric_on`` says: ``'device'`` (default) leaves it to
+      ``JigsawDataPreprocessor``, batched on the GPU after the montage exchange; ``'cpu'``
+      applies it here, per image. Both run the same code with independent draws per patch.
+
+    Patches stay uint8. Required keys: ``img`` (H x W or H x W x C). Modified keys: ``img``
+    (list of grid*grid patches, row-major), ``img_shape``. Added keys: ``jigsaw_boxes``
+    ((grid*grid) x 4 patch boxes x1, y1, x2, y2 in the input image), ``jigsaw_overlap``,
+    ``jigsaw_photometric`` (the recipe the device must apply, or None; keep it in
+    ``PackInputs(meta_keys=...)``).
 
     Example:
         >>> pipeline = [
         ...     dict(type='LoadImageFromFile'),
-        ...     dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45),
-        ...          patch_pipeline=[dict(type='RandomResizedCrop', scale=112)]),
-        ...     dict(type='PackInputs')]
+        ...     dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=112,
+        ...          flip_prob=0.5, photometric=dict(brightness=0.4, contrast=0.4)),
+        ...     dict(type='PackInputs', meta_keys=('img_path', 'jigsaw_photometric'))]
 
     Args:
         grid (int): Patches per side, m >= 2. Defaults to 2.
         overlap (float | tuple[float, float]): Overlap ratio c in [0, 0.5), or a (low, high)
             range from which c is drawn uniformly per image. Defaults to 0.3 (JigClu).
-        patch_pipeline (list[dict]): Transforms applied to each patch. Defaults to [] (raw
-            crops).
+        patch_size (int, optional): Side of the output patches; None keeps the raw crops (and
+            no random resized crop or flip here). Defaults to None.
+        crop_scale (tuple[float, float]): Area fraction of the random resized crop within the
+            patch. Defaults to (0.2, 1.0) (MoCo v2).
+        crop_ratio (tuple[float, float]): Aspect-ratio range of the crop. Defaults to
+            (3/4, 4/3).
+        flip_prob (float): Probability of a horizontal flip of each patch. Defaults to 0.
+        photometric (dict, optional): ``PatchPhotometric`` arguments, or None. Defaults to None.
+        photometric_on (str): ``'device'`` or ``'cpu'``. Defaults to ``'device'``.
+        channel_order (str): ``'bgr'`` (OpenCV loading, the default) or ``'rgb'``; tells the
+            CPU photometric path which channel is red. Defaults to ``'bgr'``.
+        patch_pipeline (list[dict]): Transforms applied to each patch after the geometry.
+            Defaults to [].
         min_patch_size (int): Smallest patch side, pixels; a smaller image is refused with an
             error that names it. Defaults to 8.
     """
 
     def __init__(self, grid: int = 2, overlap: Union[float, Tuple[float, float]] = 0.3,
-                 patch_pipeline: Sequence[dict] = (), min_patch_size: int = 8):
+                 patch_size: Optional[int] = None, crop_scale: Tuple[float, float] = (0.2, 1.0),
+                 crop_ratio: Tuple[float, float] = (3. / 4., 4. / 3.), flip_prob: float = 0.,
+                 photometric: Optional[dict] = None, photometric_on: str = 'device',
+                 channel_order: str = 'bgr', patch_pipeline: Sequence[dict] = (),
+                 min_patch_size: int = 8):
         if not isinstance(grid, int) or grid < 2:
             raise ValueError(f'JigsawSplit: grid must be an integer >= 2, got {grid!r}')
+        if photometric_on not in ('device', 'cpu'):
+            raise ValueError(f"JigsawSplit: photometric_on must be 'device' or 'cpu', got "
+                             f'{photometric_on!r}')
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError(f"JigsawSplit: channel_order must be 'bgr' or 'rgb', got "
+                             f'{channel_order!r}')
+        if not 0 < crop_scale[0] <= crop_scale[1] <= 1:
+            raise ValueError(f'JigsawSplit: crop_scale must satisfy 0 < low <= high <= 1, got '
+                             f'{tuple(crop_scale)}')
         self.grid = grid
         self.overlap = overlap
         self.overlap_range = _check_overlap(overlap)
+        self.patch_size = patch_size
+        self.crop_scale, self.crop_ratio = tuple(crop_scale), tuple(crop_ratio)
+        self.flip_prob = flip_prob
+        self.photometric = None if photometric is None else dict(photometric)
+        # built now so that a bad recipe fails when the pipeline is built, not in a worker
+        self._cpu_photometric = None if photometric is None else PatchPhotometric(**photometric)
+        self.photometric_on = photometric_on
+        self.channel_order = channel_order
         # Built through mmpretrain's registry, so that mmpretrain's transforms are found whatever
         # the default scope (mmcv's Compose alone looks in the current scope only).
         self.patch_pipeline = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
@@ -100,8 +180,41 @@ class JigsawSplit(BaseTransform):
         low, high = self.overlap_range
         return low if low == high else float(np.random.uniform(low, high))
 
+    def _crop(self, img: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """One patch: its random resized crop and flip, or the raw crop without patch_size."""
+        x1, y1, x2, y2 = (int(v) for v in box)
+        if self.patch_size is None:
+            return np.ascontiguousarray(img[y1:y2, x1:x2])  # a copy: the crops overlap
+        x, y, w, h = random_resized_crop_box(y2 - y1, x2 - x1, self.crop_scale, self.crop_ratio)
+        region = img[y1 + y:y1 + y + h, x1 + x:x1 + x + w]  # a view, no copy
+        size = self.patch_size
+        shrink = w > size or h > size
+        patch = cv2.resize(region, (size, size),
+                           interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        if self.flip_prob > 0 and np.random.rand() < self.flip_prob:
+            patch = cv2.flip(patch, 1)
+        if img.ndim == 3 and patch.ndim == 2:  # OpenCV drops a single channel
+            patch = patch[..., None]
+        return patch
+
+    def _photometric_on_cpu(self, patches: List[np.ndarray]) -> List[np.ndarray]:
+        """Apply the recipe to all patches of the image in one batch (own draws per patch)."""
+        import torch
+        batch = torch.from_numpy(np.stack(patches))
+        if batch.dim() == 3:
+            batch = batch.unsqueeze(-1)
+        batch = batch.permute(0, 3, 1, 2).float() / 255.
+        bgr = self.channel_order == 'bgr' and batch.size(1) == 3
+        if bgr:
+            batch = batch.flip(1)
+        batch = self._cpu_photometric(batch)
+        if bgr:
+            batch = batch.flip(1)
+        out = (batch * 255.).round_().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        return [p.reshape(patches[0].shape) for p in out]
+
     def transform(self, results: dict) -> dict:
-        """Split ``results['img']`` and run the patch pipeline on every patch."""
+        """Split ``results['img']`` and augment every patch."""
         img = results['img']
         if not isinstance(img, np.ndarray) or img.ndim not in (2, 3):
             raise TypeError(f'JigsawSplit expects one H x W [x C] image array in results["img"],'
@@ -118,19 +231,29 @@ class JigsawSplit(BaseTransform):
                 f' {self.min_patch_size} px at overlap {overlap:.3f} (patches would be {patch_h} '
                 f'x {patch_w})')
         patches = []
-        for x1, y1, x2, y2 in boxes:
-            crop = np.ascontiguousarray(img[y1:y2, x1:x2])  # a copy: the crops overlap
-            patch_results = dict(results, img=crop, img_shape=crop.shape[:2])
-            patch_results = self.patch_pipeline(patch_results)
-            if patch_results is None:
-                raise RuntimeError('JigsawSplit: a transform of patch_pipeline dropped the patch')
-            patches.append(patch_results['img'])
+        for box in boxes:
+            patch = self._crop(img, box)
+            if self.patch_pipeline.transforms:
+                patch_results = self.patch_pipeline(
+                    dict(results, img=patch, img_shape=patch.shape[:2]))
+                if patch_results is None:
+                    raise RuntimeError('JigsawSplit: a transform of patch_pipeline dropped the '
+                                       'patch')
+                patch = patch_results['img']
+            patches.append(patch)
+        on_cpu = self.photometric is not None and self.photometric_on == 'cpu'
+        if on_cpu:
+            patches = self._photometric_on_cpu(patches)
         results['img'] = patches
         results['img_shape'] = patches[0].shape[:2]
         results['jigsaw_boxes'] = boxes
         results['jigsaw_overlap'] = overlap
+        results[PHOTOMETRIC_META_KEY] = None if on_cpu else self.photometric
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(grid={self.grid}, overlap={self.overlap!r}, '
+                f'patch_size={self.patch_size}, crop_scale={self.crop_scale}, '
+                f'crop_ratio={self.crop_ratio}, flip_prob={self.flip_prob}, '
+                f'photometric={self.photometric!r}, photometric_on={self.photometric_on!r}, '
                 f'patch_pipeline={self.patch_pipeline!r}, min_patch_size={self.min_patch_size})')

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from mejigclu_mm.datasets.transforms import JigsawSplit, jigsaw_boxes
+from mejigclu_mm.datasets.transforms.jigsaw_split import random_resized_crop_box
 
 
 @pytest.mark.parametrize('height,width,overlap', [(60, 100, 0.3), (224, 224, 0.0),
@@ -95,3 +96,87 @@ def test_grey_and_rgba_arrays_split_and_pack(shape):
     packed = PackInputs()(split(dict(img=img)))
     channels = 1 if len(shape) == 2 else 4
     assert [tuple(t.shape) for t in packed['inputs']] == [(channels, 16, 16)] * 4
+
+
+def test_overlap_messages_fit_the_value():
+    with pytest.raises(ValueError, match='must be >= 0 \\(0 cuts plain, touching patches\\), '
+                                         'got -0.1'):
+        JigsawSplit(overlap=-0.1)
+    with pytest.raises(ValueError, match='at 0.5 every patch would be the whole image'):
+        JigsawSplit(overlap=0.5)
+    with pytest.raises(ValueError, match='low <= high'):
+        JigsawSplit(overlap=(0.4, 0.2))
+
+
+def test_patch_geometry_is_one_crop_of_the_patch_resized_and_flipped():
+    """Each output patch equals some sub-rectangle of its patch box resized to patch_size; a
+    gradient image tells the crop apart from its mirror image."""
+    np.random.seed(3)
+    ramp = np.tile(np.arange(200, dtype=np.uint8), (200, 1))  # value = column
+    img = np.stack([ramp, ramp.T, np.full_like(ramp, 7)], axis=2)
+    split = JigsawSplit(overlap=0.3, patch_size=20, crop_scale=(0.2, 1.0), flip_prob=0.5)
+    flips = []
+    for _ in range(40):
+        out = split(dict(img=img.copy()))
+        for patch, (x1, y1, x2, y2) in zip(out['img'], out['jigsaw_boxes']):
+            assert patch.shape == (20, 20, 3) and patch.dtype == np.uint8
+            assert np.all(patch[..., 2] == 7)
+            columns, rows = patch[0, :, 0].astype(int), patch[:, 0, 1].astype(int)
+            assert x1 - 1 <= columns.min() and columns.max() <= x2  # inside its patch box
+            assert y1 - 1 <= rows.min() and rows.max() <= y2
+            assert np.all(np.diff(rows) >= 0)  # never flipped vertically
+            flips.append(columns[0] > columns[-1])
+    assert 0.3 < np.mean(flips) < 0.7
+
+
+def test_crop_areas_cover_the_configured_scale():
+    np.random.seed(4)
+    areas = []
+    for _ in range(300):
+        x, y, w, h = random_resized_crop_box(100, 100, (0.2, 1.0), (3 / 4, 4 / 3))
+        assert 0 <= x and x + w <= 100 and 0 <= y and y + h <= 100
+        areas.append(w * h / 1e4)
+    assert 0.18 < min(areas) < 0.25 and max(areas) > 0.9
+
+
+@pytest.mark.parametrize('photometric_on', ['device', 'cpu'])
+def test_photometric_runs_where_the_one_setting_says(photometric_on):
+    np.random.seed(5)
+    import torch
+    torch.manual_seed(5)
+    img = np.random.default_rng(5).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    recipe = dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, jitter_prob=1.0)
+    geometry_only = JigsawSplit(overlap=0.0, patch_size=32)
+    split = JigsawSplit(overlap=0.0, patch_size=32, photometric=recipe,
+                        photometric_on=photometric_on)
+    np.random.seed(6)
+    plain = geometry_only(dict(img=img.copy()))['img']
+    np.random.seed(6)
+    out = split(dict(img=img.copy()))
+    changed = [not np.array_equal(a, b) for a, b in zip(plain, out['img'])]
+    if photometric_on == 'cpu':
+        assert all(changed) and out['jigsaw_photometric'] is None
+        assert all(p.dtype == np.uint8 and p.shape == (32, 32, 3) for p in out['img'])
+    else:
+        assert not any(changed) and out['jigsaw_photometric'] == recipe
+
+
+def test_cpu_photometric_treats_bgr_channels_as_bgr():
+    """Grayscale with luma weights: the red weight (0.2989) must go to the last BGR channel."""
+    red_bgr = np.zeros((32, 32, 3), np.uint8)
+    red_bgr[..., 2] = 200
+    recipe = dict(jitter_prob=0., grayscale_prob=1.0, blur_prob=0.)
+    for order, expected in (('bgr', round(0.2989 * 200)), ('rgb', round(0.114 * 200))):
+        split = JigsawSplit(overlap=0.0, photometric=recipe, photometric_on='cpu',
+                            channel_order=order)
+        patch = split(dict(img=red_bgr.copy()))['img'][0]
+        assert abs(int(patch[0, 0, 0]) - expected) <= 1 and np.all(patch == patch[..., :1])
+
+
+def test_bad_settings_are_refused_when_built():
+    with pytest.raises(ValueError, match="photometric_on must be 'device' or 'cpu', got 'gpu'"):
+        JigsawSplit(photometric_on='gpu')
+    with pytest.raises(ValueError, match='hue must lie in'):
+        JigsawSplit(photometric=dict(hue=2.0))
+    with pytest.raises(ValueError, match='crop_scale'):
+        JigsawSplit(patch_size=16, crop_scale=(0., 1.))
