@@ -16,3 +16,41 @@ def test_writes_one_png_per_batch(fashion_mnist_format_root, tmp_path):
             assert image.format == 'PNG' and image.width > 400 and image.height > 200
             colours = image.convert('RGB').getcolors(maxcolors=1 << 20)
             assert colours is None or len(colours) > 50  # a picture, not a blank page
+
+
+def test_image_dir_on_the_fashion_mnist_config_loads_the_files(imagenet_images, tmp_path):
+    """The Fashion-MNIST pipeline starts from decoded arrays; --image-dir adds the loading."""
+    import shutil
+    import visualize_montage
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    for path in imagenet_images[:4]:
+        shutil.copy(path, folder / path.name)
+    paths = visualize_montage.main([str(CONFIG), '--image-dir', str(folder), '--out-dir',
+                                    str(tmp_path / 'out'), '--batch-size', '4'])
+    assert len(paths) == 1 and (tmp_path / 'out' / 'montages_0.png').is_file()
+
+
+def test_more_batches_than_the_images_fill_are_cut_and_said(fashion_mnist_format_root, tmp_path,
+                                                             capsys):
+    import visualize_montage
+    paths = visualize_montage.main([
+        str(CONFIG), '--out-dir', str(tmp_path), '--batch-size', '16', '--num-batches', '9',
+        '--cfg-options', f'train_dataloader.dataset.data_root={fashion_mnist_format_root}'])
+    assert len(paths) == 3  # 60 images fill 3 batches of 16
+    assert '60 images fill 3 batches of 16, not 9' in capsys.readouterr().out
+
+
+def test_impossible_sizes_are_refused(fashion_mnist_format_root, tmp_path, capsys):
+    import pytest
+
+    import visualize_montage
+    with pytest.raises(SystemExit):
+        visualize_montage.main([str(CONFIG), '--batch-size', '0'])
+    assert 'must be a positive integer, got 0' in capsys.readouterr().err
+    with pytest.raises(SystemExit, match='60 images cannot fill one batch of 64'):
+        visualize_montage.main([
+            str(CONFIG), '--out-dir', str(tmp_path), '--batch-size', '64', '--cfg-options',
+            f'train_dataloader.dataset.data_root={fashion_mnist_format_root}'])
+    with pytest.raises(SystemExit, match='is no folder'):
+        visualize_montage.main([str(CONFIG), '--image-dir', str(tmp_path / 'missing')])
