@@ -31,7 +31,8 @@ def pretrain_dirs(tmp_path_factory, fashion_mnist_format_root, deepforest_coco_r
     dirs = {}
     for method in ('mejigclu', 'jigclu'):
         work_dir = dirs[method] = root / method
-        extra = ['model.heads.cls.num_classes=8'] if method == 'mejigclu' else []
+        extra = ['model.heads.cls.num_classes=8', 'train_dataloader.sampler.batch_size=8'
+                 ] if method == 'mejigclu' else []
         run(PRETRAIN.parent / PRETRAIN.name.format(method), work_dir, *extra,
             *loader('train_dataloader', fashion_mnist_format_root, batch_size=8),
             'train_dataloader.dataset.indices=16')

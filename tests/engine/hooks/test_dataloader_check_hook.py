@@ -1,0 +1,65 @@
+"""DataloaderCheckHook refuses, before any step or checkpoint, data that cannot give the
+promised steps or labels that would misalign."""
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from conftest import ROOT
+
+MEJIGCLU = ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+JIGCLU = ROOT / 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+
+
+def runner_for(config, data_root, work_dir, batch_size=8, **options):
+    cfg = Config.fromfile(config)
+    cfg.work_dir = str(work_dir)
+    cfg.train_cfg.max_epochs = 1
+    cfg.train_dataloader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.dataset.data_root = str(data_root)
+    if 'sampler' in cfg.train_dataloader and 'batch_size' in cfg.train_dataloader.sampler:
+        cfg.train_dataloader.sampler.batch_size = batch_size
+    if 'cls' in cfg.model.heads:
+        cfg.model.heads.cls.num_classes = batch_size
+    cfg.merge_from_dict(options)
+    cfg.custom_hooks = [dict(type='DataloaderCheckHook')]
+    return Runner.from_cfg(cfg)
+
+
+def refuse(runner, match, work_dir):
+    with pytest.raises(ValueError, match=match):
+        runner.train()
+    assert not list(work_dir.glob('*.pth'))  # refused before anything was trained or saved
+
+
+def test_a_training_set_smaller_than_the_global_batch_is_refused(fashion_mnist_format_root,
+                                                                  tmp_path):
+    runner = runner_for(JIGCLU, fashion_mnist_format_root, tmp_path, batch_size=64)
+    refuse(runner, 'the training set has 60 images, fewer than one global batch of 64 '
+           r'\(train_dataloader.batch_size 64 x 1 processes\)', tmp_path)
+
+
+def test_sampler_and_dataloader_batch_sizes_must_agree(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
+                        **{'train_dataloader.sampler.batch_size': 4})
+    refuse(runner, 'DisjointSubsetSampler has batch_size=4 but train_dataloader.batch_size is '
+           '8', tmp_path)
+
+
+def test_the_sampler_needs_drop_last(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
+                        **{'train_dataloader.drop_last': False})
+    refuse(runner, 'needs train_dataloader.drop_last=True', tmp_path)
+
+
+def test_classes_must_equal_the_global_batch(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
+                        **{'model.heads.cls.num_classes': 16})
+    refuse(runner, 'model.heads.cls.num_classes is 16 but the global batch is 8 images',
+           tmp_path)
+
+
+def test_a_consistent_run_passes(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
+                        **{'train_cfg.max_epochs': 1})
+    runner.train()
+    assert runner.iter == 7  # 60 images in 8 subsets of 7: 7 batches of 8
