@@ -4,7 +4,9 @@ Usage:
     python tools/plot_curves.py WORK_DIR [WORK_DIR ...] [--out-dir DIR]
 
 One file per run, DIR/<run>_losses.png (default DIR: each work dir itself), with every logged
-``loss*`` scalar against the iteration.
+``loss*`` scalar against the iteration; for runs that logged metrics, a second file
+DIR/<run>_knn.png with the ``knn/*`` scalars of ``KNNMonitorHook`` and any ``accuracy/*``
+validation metrics against their step (the epoch in epoch-based runs).
 """
 import argparse
 import os
@@ -15,7 +17,24 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mejigclu_mm.utils.run_logs import loss_series  # noqa: E402
+from mejigclu_mm.utils.run_logs import loss_series, scalar_series  # noqa: E402
+
+METRIC_PREFIXES = ('knn/', 'accuracy/')
+
+
+def save_plot(series, title, xlabel, ylabel, out_path, **style):
+    """One figure with a line per ``key -> (steps, values)`` of ``series``."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, (steps, values) in sorted(series.items()):
+        ax.plot(steps, values, label=key, **style)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
+    return sorted(series)
 
 
 def plot_losses(work_dir, out_path):
@@ -23,17 +42,23 @@ def plot_losses(work_dir, out_path):
     series = loss_series(work_dir)
     if not series:
         raise SystemExit(f'plot_curves: no loss scalars in {work_dir}')
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, (steps, values) in sorted(series.items()):
-        ax.plot(steps, values, label=key)
-    ax.set_xlabel('iteration')
-    ax.set_ylabel('loss')
-    ax.set_title(osp.basename(osp.normpath(work_dir)))
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_path, dpi=100)
-    plt.close(fig)
-    return sorted(series)
+    return save_plot(series, osp.basename(osp.normpath(work_dir)), 'iteration', 'loss',
+                     out_path)
+
+
+def plot_metrics(work_dir, out_path):
+    """Plot the ``knn/*`` and ``accuracy/*`` scalars of one run into ``out_path``.
+
+    Returns:
+        list[str]: The plotted keys; empty (and no file written) when the run logged none.
+    """
+    series = {}
+    for prefix in METRIC_PREFIXES:
+        series.update(scalar_series(work_dir, prefix))
+    if not series:
+        return []
+    return save_plot(series, osp.basename(osp.normpath(work_dir)),
+                     'step (epoch in epoch-based runs)', 'accuracy (%)', out_path, marker='o')
 
 
 def main(argv=None):
@@ -49,6 +74,11 @@ def main(argv=None):
         keys = plot_losses(work_dir, path)
         print(f'wrote {path} ({", ".join(keys)})')
         paths.append(path)
+        path = osp.join(out_dir, f'{osp.basename(osp.normpath(work_dir))}_knn.png')
+        keys = plot_metrics(work_dir, path)
+        if keys:
+            print(f'wrote {path} ({", ".join(keys)})')
+            paths.append(path)
     return paths
 
 

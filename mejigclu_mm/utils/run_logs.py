@@ -99,3 +99,25 @@ def downstream_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
         if is_work_dir(sub):
             found[osp.basename(sub)] = final_metrics(sub)
     return found
+
+
+def scalar_series(work_dir: str, prefix: str) -> Dict[str, Tuple[List[int], List[float]]]:
+    """Every scalar whose key starts with ``prefix`` (e.g. ``'knn/'``, ``'accuracy/'``).
+
+    Args:
+        work_dir (str): A work dir given to tools/train.py.
+        prefix (str): Key prefix.
+
+    Returns:
+        dict: key -> (steps, values); the step is the record's ``step``, which mmengine sets to
+        the epoch for metrics of epoch-based runs (validation, ``KNNMonitorHook``) and to the
+        iteration otherwise.
+    """
+    series: Dict[str, Tuple[List[int], List[float]]] = {}
+    for record in read_scalars(work_dir):
+        for key, value in record.items():
+            if key.startswith(prefix) and 'step' in record:
+                steps, values = series.setdefault(key, ([], []))
+                steps.append(int(record['step']))
+                values.append(float(value))
+    return series

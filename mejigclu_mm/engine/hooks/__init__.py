@@ -1,4 +1,5 @@
 from .channels_last_hook import ChannelsLastHook
 from .dataloader_check_hook import DataloaderCheckHook
+from .knn_monitor_hook import KNNMonitorHook
 
-__all__ = ['ChannelsLastHook', 'DataloaderCheckHook']
+__all__ = ['ChannelsLastHook', 'DataloaderCheckHook', 'KNNMonitorHook']

@@ -1,0 +1,14 @@
+"""Evaluation of frozen features: weighted kNN, an L-BFGS linear probe, feature extraction."""
+from .features import extract_features, gather_in_dataset_order, pool_features
+from .frozen_backbone import (RANDOM_INIT, build_frozen_classifier, checkpoint_prefix,
+                              config_features, evaluation_dataloaders)
+from .knn import knn_accuracy, knn_predict
+from .logistic_regression import (DEFAULT_L2_GRID, choose_l2, fit_logistic_regression,
+                                  linear_probe, topk_accuracy)
+
+__all__ = [
+    'extract_features', 'gather_in_dataset_order', 'pool_features', 'RANDOM_INIT',
+    'build_frozen_classifier', 'checkpoint_prefix', 'config_features', 'evaluation_dataloaders',
+    'knn_accuracy', 'knn_predict', 'DEFAULT_L2_GRID', 'choose_l2', 'fit_logistic_regression',
+    'linear_probe', 'topk_accuracy'
+]

@@ -1,0 +1,49 @@
+"""Weighted kNN accuracy of a frozen backbone on a classification config's data.
+
+Usage:
+    python tools/knn_eval.py CONFIG CHECKPOINT [--k 10 20 100 200] [--temperature 0.07]
+        [--out FILE.json] [--batch-size N] [--num-workers N] [--device DEV] [--prefix P]
+        [--cfg-options key=value ...]
+    python tools/knn_eval.py CONFIG none ...     # a randomly initialised backbone
+
+The bank is the training set through the validation pipeline, the queries the validation
+set; features are the last backbone stage, global-average pooled and L2-normalised; each of
+the k most similar bank images (cosine) votes for its label with weight exp(sim / T)
+(mmselfsup's kNN benchmark, DINO's eval_knn). Prints one line per k and writes
+{"checkpoint", "config", "knn": {k: top-1 %}, "temperature", "num_bank", "num_query"}.
+"""
+import argparse
+
+import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
+from mejigclu_mm.evaluation import knn_accuracy
+from mejigclu_mm.evaluation.cli import add_common_arguments, features_from_args, write_json
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser)
+    parser.add_argument('--k', type=int, nargs='+', default=[10, 20, 100, 200],
+                        help='neighbourhood sizes (default: 10 20 100 200)')
+    parser.add_argument('--temperature', type=float, default=0.07,
+                        help='vote weights exp(sim / T) (default: 0.07)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    feats = features_from_args(args)
+    acc = knn_accuracy(feats['query'], feats['query_labels'], feats['bank'],
+                       feats['bank_labels'], feats['num_classes'], args.k, args.temperature)
+    for k, top1 in acc.items():
+        print(f'k={k} top-1 {top1:.2f}')
+    results = dict(checkpoint=feats['checkpoint'], config=args.config,
+                   knn={str(k): round(v, 4) for k, v in acc.items()},
+                   temperature=args.temperature, num_bank=len(feats['bank']),
+                   num_query=len(feats['query']))
+    if args.out:
+        write_json(args.out, results)
+    return results
+
+
+if __name__ == '__main__':
+    main()
