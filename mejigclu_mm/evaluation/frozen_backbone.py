@@ -93,6 +93,9 @@ def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = 'auto',
         model.init_weights()
     finally:
         logger.setLevel(level)
+    if any(hook.get('type') == 'ChannelsLastHook' and hook.get('convert', True)
+           for hook in cfg.get('custom_hooks') or ()):
+        model.to(memory_format=torch.channels_last)  # as the config's runs do (a speed option)
     source = 'random init' if checkpoint.lower() == RANDOM_INIT else \
         f'{checkpoint} (prefix {model_cfg.backbone.init_cfg.prefix!r})'
     print(f'backbone {model_cfg.backbone.type}: {source}')

@@ -57,3 +57,23 @@ def test_defaults_random_init_and_a_missing_checkpoint(tmp_path):
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(SystemExit, match='missing.pth does not exist'):
         knn_eval.main([str(LINEAR), missing])
+
+
+def test_the_feature_cache_is_shared_and_only_reused_for_the_same_inputs(
+        fashion_mnist_format_root, tmp_path, capsys):
+    import knn_eval
+    import linear_probe
+    checkpoint = save_pretraining_checkpoint(tmp_path / 'epoch_1.pth')
+    cache = tmp_path / 'features.pth'
+    common = [str(LINEAR), checkpoint, '--features', str(cache), '--device', 'cpu',
+              '--batch-size', '32', '--cfg-options', *loader_options(fashion_mnist_format_root)]
+    first = knn_eval.main(common)
+    assert cache.is_file() and 'from ' + str(cache) not in capsys.readouterr().out
+    again = knn_eval.main(common)
+    assert again['knn'] == first['knn'] and f'from {cache}' in capsys.readouterr().out
+    linear_probe.main(common)  # the probe reads the same features
+    assert f'from {cache}' in capsys.readouterr().out
+    other = common[:-len(loader_options(fashion_mnist_format_root))] + loader_options(
+        fashion_mnist_format_root) + ['train_dataloader.dataset.indices=30']
+    assert knn_eval.main(other)['num_bank'] == 30  # other options: extracted anew
+    assert 'extracting anew' in capsys.readouterr().out
