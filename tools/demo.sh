@@ -4,20 +4,21 @@
 #  1. data: Fashion-MNIST (Debian package dataset-fashion-mnist, installed if missing) and
 #     deepforest's tree-crown images tiled into a COCO detection set
 #  2. pretrain MEJigClu and JigClu (and mmpretrain's MoCo v2 with DEMO_MOCO=1) with the
-#     Fashion-MNIST configs
+#     Fashion-MNIST configs (MEJigClu: one fixed subset of the data per class of L_cls)
 #  3. convert the backbones for mmdet (tools/convert_weights.py)
-#  4. linear evaluation of each and of a randomly initialised backbone
-#     (Fashion-MNIST test set, 10k images)
+#  4. frozen features of each and of a randomly initialised backbone: weighted kNN (k=20) and
+#     an L-BFGS linear probe (tools/knn_eval.py, tools/linear_probe.py; one extraction shared),
+#     bank / training set DEMO_EVAL_IMAGES training images, the whole 10k test set
 #  5. Faster R-CNN fine-tuning on the tree crowns from each of them
 #  6. the results table (work_dirs/demo/results.md), loss curves and a montage picture
 #
-# The defaults are sized for 2 CPU cores (under 45 minutes; see README for the measured time):
-# pretraining 5120 images x 2 epochs, linear evaluation 3000 images x 2 epochs, detection
+# The defaults are sized for 2 CPU cores (see README for the measured time): pretraining
+# 5120 images x 2 epochs, 5000 training images for the frozen-feature evaluation, detection
 # 3 epochs at 160 px. DEMO_SCALE=N (e.g. 10 on a GPU) runs the same flow with N times the images
 # (up to the whole training set) and N times the epochs; DEMO_PRE_IMAGES, DEMO_PRE_EPOCHS,
-# DEMO_LIN_IMAGES, DEMO_LIN_EPOCHS, DEMO_DET_EPOCHS and DEMO_DET_SIZE (the detector's input side,
-# the config's own is 200 px) set single sizes, DEMO_WORK_DIR the output folder (default
-# work_dirs/demo). DEMO_MOCO=1 adds the MoCo v2 row (11 more minutes on 2 CPU cores, measured).
+# DEMO_EVAL_IMAGES, DEMO_DET_EPOCHS and DEMO_DET_SIZE (the detector's input side, the config's
+# own is 200 px) set single sizes, DEMO_SEED the seed of every run (default 0), DEMO_WORK_DIR the
+# output folder (default work_dirs/demo). DEMO_MOCO=1 adds the MoCo v2 row.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -27,8 +28,8 @@ OUT=${DEMO_WORK_DIR:-work_dirs/demo}
 min() { echo $(( $1 < $2 ? $1 : $2 )); }
 PRE_IMAGES=${DEMO_PRE_IMAGES:-$(min $((5120 * SCALE)) 60000)}
 PRE_EPOCHS=${DEMO_PRE_EPOCHS:-$((2 * SCALE))}
-LIN_IMAGES=${DEMO_LIN_IMAGES:-$(min $((3000 * SCALE)) 60000)}
-LIN_EPOCHS=${DEMO_LIN_EPOCHS:-$((2 * SCALE))}
+EVAL_IMAGES=${DEMO_EVAL_IMAGES:-$(min $((5000 * SCALE)) 60000)}
+SEED=${DEMO_SEED:-0}
 DET_EPOCHS=${DEMO_DET_EPOCHS:-$((3 * SCALE))}
 DET_SIZE=${DEMO_DET_SIZE:-160}
 METHODS=(mejigclu jigclu)
@@ -55,7 +56,7 @@ $PY tools/data/prepare_deepforest.py --out data/deepforest
 train() {  # CONFIG WORK_DIR OPTIONS...
   local config=$1 work_dir=$2
   shift 2
-  $PY tools/train.py "$config" --work-dir "$work_dir" --cfg-options randomness.seed=0 "$@" \
+  $PY tools/train.py "$config" --work-dir "$work_dir" --cfg-options randomness.seed=$SEED "$@" \
     > "$work_dir.log" 2>&1 || { tail -n 30 "$work_dir.log"; echo "demo: $config failed, log: $work_dir.log" >&2; exit 1; }
   grep -E "Epoch\(train\).*\]\[ *[0-9]+/[0-9]+\]|Epoch\(val\).*\[[0-9]+/[0-9]+\] +(accuracy|coco)" \
     "$work_dir.log" | tail -n 2 | sed 's/^/    /'
@@ -77,13 +78,17 @@ done
 
 mkdir -p "$OUT/random_init"
 for init in "${METHODS[@]}" random_init; do
-  stage "4/6 linear evaluation, $init: $LIN_IMAGES images x $LIN_EPOCHS epochs, 10k test images"
-  if [[ $init == random_init ]]; then backbone=(model.backbone.init_cfg=None)
-  else backbone=("model.backbone.init_cfg.checkpoint=$(cat "$OUT/$init/last_checkpoint")"); fi
-  train $LINEAR "$OUT/$init/linear" "${backbone[@]}" \
-    train_dataloader.dataset.indices=$LIN_IMAGES train_cfg.max_epochs=$LIN_EPOCHS \
-    train_cfg.val_interval=$LIN_EPOCHS "param_scheduler.0.milestones=[$((LIN_EPOCHS * 2 / 3))]" \
-    default_hooks.logger.interval=10
+  stage "4/6 frozen features, $init: kNN and linear probe, $EVAL_IMAGES training / 10k test images"
+  if [[ $init == random_init ]]; then checkpoint=none
+  else checkpoint=$(cat "$OUT/$init/last_checkpoint"); fi
+  for tool in knn_eval linear_probe; do
+    if [[ $tool == knn_eval ]]; then out=knn.json; else out=linear_probe.json; fi
+    $PY tools/$tool.py $LINEAR "$checkpoint" --seed "$SEED" --out "$OUT/$init/$out" \
+      --features "$OUT/$init/features.pth" \
+      --cfg-options train_dataloader.dataset.indices=$EVAL_IMAGES > "$OUT/$init/$tool.log" 2>&1 ||
+      { tail -n 30 "$OUT/$init/$tool.log"; echo "demo: $tool failed, log: $OUT/$init/$tool.log" >&2; exit 1; }
+    grep -E "^(k=20|top-1)" "$OUT/$init/$tool.log" | sed 's/^/    /'
+  done
 done
 
 # mmdet's 1x steps (x0.1 at 8/12 and 11/12), a second step only where it falls before the end;
@@ -110,7 +115,8 @@ cp .venv/share/offline-data/foolbox/data/imagenet_*.jpg "$OUT/montage_images/"
 $PY tools/visualize_montage.py configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py \
   --image-dir "$OUT/montage_images" --out-dir "$OUT/montages" --batch-size 8 | sed 's/^/    /'
 echo
-echo "Fashion-MNIST linear top-1 (test set) and tree-crown detection (deepforest val);"
+echo "Fashion-MNIST frozen-feature top-1 (kNN k=20, linear probe; 10k test images) and"
+echo "tree-crown detection (deepforest val);"
 echo "pretraining: $PRE_IMAGES images x $PRE_EPOCHS epochs; DEMO_SCALE=$SCALE; $(( (SECONDS - START) / 60 )) min"
 declare -A ROW_NAME=([mejigclu]=MEJigClu [jigclu]=JigClu [mocov2]='MoCo v2')
 rows=()

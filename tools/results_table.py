@@ -4,9 +4,10 @@ initialisation.
 Usage:
     python tools/results_table.py NAME=DIR [NAME=DIR ...] [--out results.md]
 
-Each DIR holds the downstream runs of one initialisation in subfolders (tools/demo.sh writes
-``linear/`` and ``det/``); their last evaluation metrics fill the columns, e.g. ``linear top-1``
-and ``det AP``.
+Each DIR holds the downstream evaluations of one initialisation, as tools/demo.sh writes them:
+fine-tuning runs in subfolders (e.g. ``det/``, ``linear/``), whose last evaluation metrics fill
+columns such as ``det AP``, and the JSON results of tools/knn_eval.py (``knn.json``: column
+``kNN k=20 top-1``) and tools/linear_probe.py (``linear_probe.json``: ``probe top-1 / top-5``).
 """
 import argparse
 import os

@@ -84,16 +84,46 @@ def pretraining_setup(work_dir: str) -> dict:
                 overlap=tuple(overlap) if isinstance(overlap, (list, tuple)) else overlap)
 
 
-def downstream_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
-    """Final metrics of the downstream runs kept in subfolders of ``work_dir``.
+# JSON results of tools/knn_eval.py and tools/linear_probe.py kept in a work dir (the demo's
+# names) -> (task name in tables, {metric key in the tables: how to read it from the JSON})
+FROZEN_FEATURE_RESULTS = {
+    'knn.json': ('kNN k=20', {'accuracy/top1': lambda r: r['knn']['20']}),
+    'linear_probe.json': ('probe', {'accuracy/top1': lambda r: r['top1'],
+                                    'accuracy/top5': lambda r: r['top5']}),
+}
 
-    The convention of tools/demo.sh: a pretraining work dir holds its transfer runs in
-    subfolders, e.g. ``linear/`` and ``det/``; each subfolder that is a work dir counts.
+
+def frozen_feature_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
+    """The kNN / linear-probe results kept in ``work_dir`` (see FROZEN_FEATURE_RESULTS).
 
     Returns:
-        dict: subfolder name -> its :func:`final_metrics`.
+        dict: task (e.g. 'kNN k=20', 'probe') -> metrics, for the files that exist.
     """
     found = {}
+    for name, (task, readers) in FROZEN_FEATURE_RESULTS.items():
+        path = osp.join(work_dir, name)
+        if osp.isfile(path):
+            with open(path) as file:
+                results = json.load(file)
+            try:
+                found[task] = {key: float(read(results)) for key, read in readers.items()}
+            except (KeyError, TypeError) as error:
+                raise ValueError(f'{path}: not a result of the tool that writes {name} '
+                                 f'(missing {error})') from None
+    return found
+
+
+def downstream_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
+    """Final metrics of the downstream evaluations of one initialisation.
+
+    The convention of tools/demo.sh: a pretraining work dir holds its transfer runs in
+    subfolders, e.g. ``det/``, each a work dir, and the frozen-feature results
+    ``knn.json`` / ``linear_probe.json`` (:func:`frozen_feature_metrics`).
+
+    Returns:
+        dict: task (subfolder name, or 'kNN k=20' / 'probe') -> its final metrics.
+    """
+    found = frozen_feature_metrics(work_dir)
     for sub in sorted(glob.glob(osp.join(work_dir, '*', ''))):
         sub = osp.normpath(sub)
         if is_work_dir(sub):

@@ -113,3 +113,26 @@ def test_pretraining_setup_refuses_a_downstream_run(pretrain_dirs):
         pretraining_setup(str(pretrain_dirs['jigclu'] / 'linear'))
     assert pretraining_setup(str(pretrain_dirs['mejigclu']))['heads'] == {'clu': 1.0,
                                                                          'cls': 1.0}
+
+
+def test_results_table_reads_the_knn_and_probe_results(tmp_path):
+    """The JSON files tools/knn_eval.py and tools/linear_probe.py write (--out) become the
+    'kNN k=20 top-1' and 'probe top-1 / top-5' columns, next to fine-tuning runs."""
+    import results_table
+    rows = {'MEJigClu': (86.21, 90.8, 99.1), 'random init': (78.1, 84.7, 98.9)}
+    args = []
+    for name, (knn, top1, top5) in rows.items():
+        folder = tmp_path / name.replace(' ', '_')
+        folder.mkdir()
+        (folder / 'knn.json').write_text(json.dumps(
+            {'checkpoint': 'x.pth', 'knn': {'10': 1.0, '20': knn, '100': 2.0, '200': 3.0}}))
+        (folder / 'linear_probe.json').write_text(json.dumps(
+            {'checkpoint': 'x.pth', 'top1': top1, 'top5': top5, 'l2': 0.01}))
+        args.append(f'{name}={folder}')
+    header, cells = parse(results_table.main(args))
+    assert header == ['initialisation', 'kNN k=20 top-1', 'probe top-1', 'probe top-5']
+    assert cells == [['MEJigClu', '86.2', '90.8', '99.1'],
+                     ['random init', '78.1', '84.7', '98.9']]
+    (tmp_path / 'MEJigClu' / 'knn.json').write_text('{"top1": 3}')
+    with pytest.raises(ValueError, match='knn.json: not a result of the tool'):
+        results_table.main(args)

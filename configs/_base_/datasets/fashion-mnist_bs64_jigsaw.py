@@ -27,3 +27,18 @@ train_dataloader = dict(
     num_workers=2,
     dataset=dict(_delete_=True, type=dataset_type, data_root=data_root, split='train',
                  download=False, pipeline=train_pipeline))
+
+# Online kNN monitor (weighted kNN, k = 20 and 200) on 2000 training / 1000 test images every
+# 10 epochs and after the last: logs knn/top1_k* for tools/plot_curves.py. Its datasets read
+# the training set's data_root.
+knn_pipeline = grey_to_rgb + [dict(type='Resize', scale=(32, 32), backend='pillow'),
+                              dict(type='PackInputs')]
+knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False,
+                  dataset=dict(type=dataset_type, download=False, pipeline=knn_pipeline))
+custom_hooks = [
+    dict(type='KNNMonitorHook', interval=10, k=(20, 200),
+         bank_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='train',
+                                                       indices=2000)),
+         query_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='test',
+                                                        test_mode=True, indices=1000))),
+]

@@ -2,6 +2,7 @@
 import copy
 from typing import Dict, Optional, Sequence, Union
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -38,6 +39,10 @@ class KNNMonitorHook(Hook):
     is used, so no DDP synchronisation runs. This splits the forward work instead of leaving
     the other ranks waiting for rank 0, and needs no broadcast.
 
+    A dataset config without ``data_root`` reads the training set's ``data_root``, so that
+    pointing a config at another copy of the data (``--cfg-options
+    train_dataloader.dataset.data_root=...``) moves the monitor with it.
+
     Args:
         bank_dataloader (dict | DataLoader): Labelled images the neighbours are taken from,
             through a whole-image (test) pipeline, e.g. a few thousand training images.
@@ -72,20 +77,28 @@ class KNNMonitorHook(Hook):
         self._loaders: Optional[tuple] = None
 
     @staticmethod
-    def _build(loader: Union[dict, DataLoader], seed: Optional[int]) -> DataLoader:
+    def _build(loader: Union[dict, DataLoader], seed: Optional[int],
+               train_data_root: Optional[str] = None) -> DataLoader:
         if isinstance(loader, DataLoader):
             return loader
         loader = copy.deepcopy(loader)
+        if train_data_root is not None and 'data_root' not in loader['dataset']:
+            loader['dataset']['data_root'] = train_data_root
         loader['sampler'] = dict(type='DefaultSampler', shuffle=False)
         loader.pop('batch_sampler', None)
         loader.setdefault('collate_fn', dict(type='default_collate'))
         if not loader.get('num_workers'):
             loader['persistent_workers'] = False
-        return Runner.build_dataloader(loader, seed=seed)
+        built = Runner.build_dataloader(loader, seed=seed)
+        # Its own generator: starting its workers must not draw from the training's random
+        # stream, which would make a resumed run differ from the uninterrupted one.
+        built.generator = torch.Generator().manual_seed(seed or 0)
+        return built
 
     def before_train(self, runner) -> None:
-        self._loaders = (self._build(self.bank_dataloader, runner.seed),
-                         self._build(self.query_dataloader, runner.seed))
+        root = _data_root(runner.cfg.get('train_dataloader', {}).get('dataset', {}))
+        self._loaders = (self._build(self.bank_dataloader, runner.seed, root),
+                         self._build(self.query_dataloader, runner.seed, root))
 
     def after_train_epoch(self, runner) -> None:
         if self.by_epoch and (self.every_n_epochs(runner, self.interval)
@@ -122,3 +135,10 @@ class KNNMonitorHook(Hook):
                            f'{len(bank)} bank / {len(query)} query images): ' +
                            ', '.join(f'{key} {value:.2f}' for key, value in scalars.items()))
         return scalars
+
+
+def _data_root(dataset_cfg: dict) -> Optional[str]:
+    """The ``data_root`` of a dataset config, looking through wrappers (``dataset``)."""
+    while 'data_root' not in dataset_cfg and isinstance(dataset_cfg.get('dataset'), dict):
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg.get('data_root')

@@ -92,3 +92,29 @@ def test_iteration_interval_and_last_iteration():
     assert steps == [3, 6, 8]
     with pytest.raises(ValueError, match='interval must be >= 1'):
         KNNMonitorHook(bank_dataloader={}, query_dataloader={}, interval=0)
+
+
+def test_the_shipped_monitor_follows_the_training_data_root_on_jigsaw_clustering(
+        fashion_mnist_format_root, tmp_path, capsys):
+    """The Fashion-MNIST pretraining configs ship the monitor without a data_root of its own:
+    pointed at another copy of the data, it evaluates that copy (60 train / 20 test images
+    here, fewer than its 2000 / 1000), through JigsawClustering's mode='tensor'."""
+    cfg = Config.fromfile(
+        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.data_root': str(fashion_mnist_format_root),
+        'train_dataloader.dataset.indices': 16, 'train_dataloader.batch_size': 8,
+        'train_dataloader.sampler.batch_size': 8, 'model.heads.cls.num_classes': 8,
+        'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+        'train_cfg.max_epochs': 1, 'work_dir': str(tmp_path), 'experiment_name': 'shipped',
+        'model.backbone.stem_channels': 8, 'model.backbone.base_channels': 8,
+        'model.heads.clu.in_channels': 64, 'model.heads.clu.hid_channels': 64,
+        'model.heads.cls.in_channels': 64, 'model.heads.cls.hid_channels': 64})
+    for loader in ('bank_dataloader', 'query_dataloader'):
+        cfg.custom_hooks[0][loader].update(num_workers=0)
+    cfg.default_hooks.checkpoint = None
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    records = [r for r in read_scalars(str(tmp_path)) if 'knn/top1_k20' in r]
+    assert [r['step'] for r in records] == [1] and 'knn/top1_k200' in records[0]
+    assert '60 bank / 20 query images' in capsys.readouterr().out
