@@ -108,3 +108,18 @@ def test_bad_recipes_are_refused():
         PatchPhotometric(blur_prob=1.5)
     with pytest.raises(ValueError, match='B x 3 x h x w'):
         PatchPhotometric()(torch.rand(2, 4, 8, 8))
+
+
+def test_draws_follow_global_ids_not_the_rows_a_rank_holds(imagenet_images):
+    """A rank holding some patches of the global batch gets for each exactly what a single
+    process augmenting the whole batch gives it (the same seed on every rank)."""
+    images = real_patches(imagenet_images, count=8)
+    aug = PatchPhotometric()
+    torch.manual_seed(3)
+    whole = aug(images, torch.arange(8), 8)
+    ids = torch.tensor([6, 1, 3])
+    torch.manual_seed(3)
+    part = aug(images[ids], ids, 8)
+    torch.testing.assert_close(part, whole[ids], rtol=0, atol=1e-6)
+    torch.manual_seed(3)
+    assert not torch.allclose(aug(images[ids]), whole[ids])  # without ids: rows 0-2's draws

@@ -2,6 +2,7 @@
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+from mmengine.dist import get_rank
 from torch import nn
 
 from mmpretrain.models.selfsup import BaseSelfSupervisor
@@ -77,7 +78,13 @@ class JigsawClustering(BaseSelfSupervisor):
             shape = slots.shape
             process = getattr(self.data_preprocessor, 'process_patches', None)
             if process is not None:
-                slots = process(slots.flatten(0, 1), data_samples).view(shape)
+                # This rank's slots are rows [rank * m*m*n, (rank + 1) * m*m*n) of the targets;
+                # their global patch ids p = position * N + image index the random draws.
+                rows = shape[0] * shape[1]
+                ids = (targets.source_position * targets.num_images +
+                       targets.source_image)[get_rank() * rows:(get_rank() + 1) * rows]
+                slots = process(slots.flatten(0, 1), data_samples, ids,
+                                targets.source_image.numel()).view(shape)
             montages = stitch_montages(slots, self.grid)
         return montages.contiguous(memory_format=self._backbone_memory_format()), targets
 

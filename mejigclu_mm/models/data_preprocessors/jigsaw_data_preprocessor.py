@@ -48,14 +48,20 @@ class JigsawDataPreprocessor(SelfSupDataPreprocessor):
             inputs = [patch[:, [2, 1, 0]] if patch.size(1) == 3 else patch for patch in inputs]
         return {'inputs': list(inputs), 'data_samples': data_samples}
 
-    def process_patches(self, patches: torch.Tensor,
-                        data_samples: Optional[List] = None) -> torch.Tensor:
+    def process_patches(self, patches: torch.Tensor, data_samples: Optional[List] = None,
+                        patch_ids: Optional[torch.Tensor] = None,
+                        num_patches: Optional[int] = None) -> torch.Tensor:
         """Photometric augmentation (where the pipeline left it to the device), normalisation.
 
         Args:
             patches (Tensor): B x C x h x w patches, uint8 (0-255) or float on the 0-255 scale.
             data_samples (list, optional): The batch's data samples, which carry the recipe in
                 their ``jigsaw_photometric`` metainfo. None: no photometric augmentation.
+            patch_ids (Tensor, optional): Global ids of the B patches among the
+                ``num_patches`` of the whole multi-GPU batch; the random parameters are drawn
+                per global id (see ``PatchPhotometric.__call__``), so ranks never repeat each
+                other's draws.
+            num_patches (int, optional): Patches of the whole batch, with ``patch_ids``.
 
         Returns:
             Tensor: float B x C x h x w, normalised.
@@ -64,7 +70,7 @@ class JigsawDataPreprocessor(SelfSupDataPreprocessor):
         with torch.autocast(patches.device.type, enabled=False):
             patches = patches.float()
             if photometric is not None:
-                patches = photometric(patches / 255.) * 255.
+                patches = photometric(patches / 255., patch_ids, num_patches) * 255.
             if self._enable_normalize:
                 patches = (patches - self.mean) / self.std
         return patches

@@ -1,7 +1,8 @@
 """2 and 4 CPU processes (gloo, DDP) give the losses and gradients of one process on the
 same global batch: the permutation is global, each rank receives its montages' patches through
-an all_to_all, and the feature gather sums gradients over ranks. The all-gather exchange gives
-the same, for the same permutation."""
+an all_to_all, the device-side photometric draws follow the global patch ids, and the feature
+gather sums gradients over ranks. The all-gather exchange gives the same, for the same
+permutation."""
 import pytest
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -26,9 +27,21 @@ def model_cfg():
             loc=dict(type='LocationHead', grid=2, in_channels=64)))
 
 
+# The MoCo v2 photometric recipe, applied on the device after the exchange: its random draws
+# are indexed by global patch id, so they do not depend on how the batch is split over ranks.
+RECIPE = dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, jitter_prob=0.8,
+              grayscale_prob=0.2, blur_sigma=(0.1, 2.0), blur_prob=0.5)
+
+
 def global_patches():
     generator = torch.Generator().manual_seed(7)
-    return [torch.randn(GLOBAL_BATCH, 3, 16, 16, generator=generator) for _ in range(4)]
+    return [torch.randint(0, 256, (GLOBAL_BATCH, 3, 16, 16), dtype=torch.uint8,
+                          generator=generator) for _ in range(4)]
+
+
+def samples(count):
+    from mmpretrain.structures import DataSample
+    return [DataSample(metainfo=dict(jigsaw_photometric=RECIPE)) for _ in range(count)]
 
 
 def build_model(state_path):
@@ -61,7 +74,7 @@ def worker(rank, world_size, state_path, out_path):
             module.exchange_patches = exchange_by_all_gather
         model = build_model(state_path)
         ddp = DistributedDataParallel(model)
-        results[name] = step(model, mine, lambda x: ddp(x, None, mode='loss'))
+        results[name] = step(model, mine, lambda x: ddp(x, samples(local_n), mode='loss'))
     torch.save(results, f'{out_path}.{rank}')
 
 
@@ -74,7 +87,8 @@ def test_processes_match_one_process(world_size, tmp_path):
     torch.save(MODELS.build(model_cfg()).state_dict(), state_path)
 
     model = build_model(state_path)
-    single_losses, single_grads = step(model, global_patches(), lambda x: model.loss(x, None))
+    single_losses, single_grads = step(model, global_patches(),
+                                       lambda x: model.loss(x, samples(GLOBAL_BATCH)))
 
     out_path = str(tmp_path / 'result')
     run_in_processes(worker, world_size, state_path, out_path)
