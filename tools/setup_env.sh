@@ -11,15 +11,36 @@
 #   5. data       the data/ folders of the packages in requirements/offline-data.txt, extracted
 #                 into .venv/share/offline-data/<package>/ (real images for tests and the demo)
 #   6. package    editable install of mejigclu_mm
+# Steps 2 and 4 install under the constraints of requirements/lock.txt (exact versions of every
+# package), so that every machine gets the same environment.
 # A stamp file, written only after every step succeeded, records a hash of the inputs; a second
 # run with the same inputs checks the stamp and returns in seconds. A failed run leaves no stamp,
 # so the next run redoes the unfinished steps instead of mistaking them for done.
+#
+#   bash tools/setup_env.sh                 create / update .venv/ ($MEJIGCLU_VENV moves it)
+#   bash tools/setup_env.sh --refresh-lock  resolve requirements/*.txt afresh, without the lock,
+#       in a scratch environment ($MEJIGCLU_LOCK_VENV, default $MEJIGCLU_CACHE/lock-venv; .venv/
+#       is not touched), then write what it installed to requirements/lock.txt. The next run
+#       without the option installs exactly that into .venv/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.venv"
-PY="$VENV/bin/python"
 CACHE="${MEJIGCLU_CACHE:-$HOME/.cache/mejigclu_mm}"
+LOCK="$ROOT/requirements/lock.txt"
+REFRESH=0
+case "${1:-}" in
+  "") ;;
+  --refresh-lock) REFRESH=1 ;;
+  *) echo "usage: $0 [--refresh-lock]" >&2; exit 2 ;;
+esac
+if ((REFRESH)); then
+  VENV="${MEJIGCLU_LOCK_VENV:-$CACHE/lock-venv}"
+  CONSTRAINTS=()
+else
+  VENV="${MEJIGCLU_VENV:-$ROOT/.venv}"
+  CONSTRAINTS=(-c "$LOCK")
+fi
+PY="$VENV/bin/python"
 WHEELS="$CACHE/wheels"
 STAMP="$VENV/.mejigclu_mm-setup"
 MMCV_VERSION=2.1.0
@@ -33,7 +54,15 @@ inputs_hash() {
     | sha256sum | cut -d' ' -f1
 }
 
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(inputs_hash)" && -x "$PY" ]]; then
+if ((REFRESH)); then
+  if [[ "$(realpath -m "$VENV")" == "$(realpath -m "$ROOT/.venv")" ]]; then
+    echo "setup_env: --refresh-lock builds a scratch environment; point MEJIGCLU_LOCK_VENV" \
+      "elsewhere than $ROOT/.venv" >&2
+    exit 2
+  fi
+  log "refreshing $LOCK: resolving requirements/*.txt without it in $VENV (new)"
+  rm -rf "$VENV"
+elif [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(inputs_hash)" && -x "$PY" ]]; then
   log "environment up to date ($VENV)"
   exit 0
 fi
@@ -52,7 +81,8 @@ pip_quiet() { "$PY" -m pip --disable-pip-version-check "$@" 2> >(grep -v "is ign
 step="torch"
 log "installing build tools and torch (torch from this machine's disk when present)"
 # One resolver run, so that torch's own setuptools requirement cannot lift the < 82 pin.
-"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" -r "$ROOT/requirements/torch.txt"
+"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt" -r "$ROOT/requirements/torch.txt" \
+  ${CONSTRAINTS[@]+"${CONSTRAINTS[@]}"}
 
 step="mmcv"
 mmcv_wheel() { ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1; }
@@ -88,7 +118,7 @@ log "installing mmcv from $(mmcv_wheel)"
 step="runtime"
 log "installing mmengine, mmpretrain, mmdet and test tools"
 "${PIP[@]}" install -q --find-links "$WHEELS" -r "$ROOT/requirements/runtime.txt" \
-  -r "$ROOT/requirements/tests.txt"
+  -r "$ROOT/requirements/tests.txt" ${CONSTRAINTS[@]+"${CONSTRAINTS[@]}"}
 
 step="data"
 DATA="$VENV/share/offline-data"
@@ -108,6 +138,19 @@ done
 step="package"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 "$PY" -c 'import mejigclu_mm, mmcv.ops, mmdet, mmpretrain'
+
+if ((REFRESH)); then
+  step="lock"
+  head="$(grep '^#' "$LOCK" || true)"  # the file's own explanation, kept
+  { echo "$head"
+    "${PIP[@]}" freeze --all --exclude-editable | grep -v -e '^mmcv[ =@]' -e '^pip==' \
+      | LC_ALL=C sort -f
+  } >"$LOCK.tmp"
+  mv "$LOCK.tmp" "$LOCK"
+  log "wrote $LOCK ($(grep -vc '^#' "$LOCK") packages); run it again without --refresh-lock"
+  log "to install exactly these into .venv/, and review the change with git diff"
+  exit 0
+fi
 
 inputs_hash >"$STAMP"
 log "environment ready ($VENV)"
