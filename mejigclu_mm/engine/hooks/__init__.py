@@ -3,3 +3,4 @@ from .dataloader_check_hook import DataloaderCheckHook
 from .knn_monitor_hook import KNNMonitorHook
 
 __all__ = ['ChannelsLastHook', 'DataloaderCheckHook', 'KNNMonitorHook']
+from .random_state_hook import RandomStateHook  # noqa: E402,F401

@@ -9,7 +9,7 @@ from ...datasets.samplers import DisjointSubsetSampler
 
 @HOOKS.register_module()
 class DataloaderCheckHook(Hook):
-    """Check the training dataloader against the model in ``before_run``, with clear errors.
+    """Check the training dataloader against the model before training, with clear errors.
 
     Not part of the method: a guard. mmengine starts a run whatever the data, so a training set
     smaller than one global batch with ``drop_last=True`` runs 0 iterations, exits 0 and saves
@@ -23,13 +23,15 @@ class DataloaderCheckHook(Hook):
     - a head with ``num_classes`` meant as the global batch (``PatchClassificationHead``) has
       exactly batch size x processes classes (= the sampler's subsets).
 
-    Runs before weights are initialised or a checkpoint is loaded, so a refused run costs
-    nothing. The checks raise ``ValueError`` naming the values involved.
+    Runs in ``before_train``, before the first step or checkpoint (not in ``before_run``, which
+    a test-only run of a dumped training config calls too: asking it for the training
+    dataloader would build the training set). The checks raise ``ValueError`` naming the
+    values involved.
     """
 
     priority = 'VERY_HIGH'
 
-    def before_run(self, runner) -> None:
+    def before_train(self, runner) -> None:
         loader = runner.train_dataloader
         dataset_size = len(loader.dataset)
         world_size = get_world_size()
