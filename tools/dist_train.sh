@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Multi-GPU training on one or several nodes with torchrun.
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py options...]
-#   NNODES, NODE_RANK, MASTER_ADDR, PORT select a multi-node run.
+#   NNODES, NODE_RANK, MASTER_ADDR, PORT select a multi-node run; PORT (default 29500) must be
+#   free on MASTER_ADDR.
+# Without a GPU, GPUS is the number of CPU processes: tools/train.py then starts a gloo process
+# group itself (mejigclu_mm/engine/distributed.py) and torchrun gives each process 1 thread.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2
