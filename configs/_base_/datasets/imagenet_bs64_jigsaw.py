@@ -17,7 +17,9 @@ split = dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=112,
              photometric=photometric, photometric_on='device', channel_order='bgr')
 # jigsaw_photometric tells the data preprocessor what is left to do on the device
 pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path', 'jigsaw_photometric'))
-train_pipeline = [dict(type='LoadImageFromFile'), split, pack]
+# CheckedLoadImageFromFile refuses truncated / undecodable files by name (on_error='skip' skips
+# them with a warning instead)
+train_pipeline = [dict(type='CheckedLoadImageFromFile'), split, pack]
 
 train_dataloader = dict(
     batch_size=64,
