@@ -144,3 +144,22 @@ def voc_format_root(tmp_path_factory):
         for split in ('trainval', 'test'):
             (base / 'ImageSets/Main' / f'{split}.txt').write_text('\n'.join(names))
     return root
+
+
+@pytest.fixture(scope='session')
+def batch_options():
+    """``--cfg-options`` that set a config's batch size consistently: the dataloader's, a
+    ``DisjointSubsetSampler``'s and a patch classification head's ``num_classes`` (one class
+    per image of the global batch)."""
+    from mmengine.config import Config
+
+    def options(config, batch_size, processes=1):
+        cfg = Config.fromfile(ROOT / config)
+        result = [f'train_dataloader.batch_size={batch_size}']
+        if cfg.train_dataloader.sampler.get('type') == 'DisjointSubsetSampler':
+            result.append(f'train_dataloader.sampler.batch_size={batch_size}')
+        if 'num_classes' in cfg.model.get('heads', {}).get('cls', {}):
+            result.append(f'model.heads.cls.num_classes={batch_size * processes}')
+        return result
+
+    return options

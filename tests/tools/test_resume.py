@@ -1,0 +1,99 @@
+"""A seeded run killed with SIGKILL in epoch 3 and resumed with --resume repeats the
+uninterrupted run: the same loss at every iteration and the same weights at the end."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import ROOT
+
+CONFIG = 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+ITERS_PER_EPOCH = 60 // 8  # the fixture's 60 images, batch 8
+# ResNet-18 at a quarter of the width (layer4: 128 channels): 10x faster steps on a CPU
+SMALL_MODEL = ['model.backbone.stem_channels=16', 'model.backbone.base_channels=16',
+               'model.heads.clu.in_channels=128', 'model.heads.loc.in_channels=128']
+
+
+def command(work_dir, data_root, *extra):
+    options = [
+        f'train_dataloader.dataset.data_root={data_root}', 'train_dataloader.batch_size=8',
+        'train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=True',
+        'train_cfg.max_epochs=3', 'param_scheduler.0.T_max=3', 'param_scheduler.0.end=3',
+        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
+        'log_processor.window_size=1', 'randomness.seed=0', *SMALL_MODEL]
+    return [sys.executable, str(ROOT / 'tools/train.py'), str(ROOT / CONFIG), '--work-dir',
+            str(work_dir), *extra, '--cfg-options', *options]
+
+
+def environment():
+    # one thread per run: the two first runs go side by side on a 2-core machine
+    return dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
+
+
+def scalars(work_dir):
+    """{iteration: logged values} over every run in ``work_dir`` (later runs win)."""
+    rows = {}
+    for path in sorted(work_dir.glob('*/vis_data/scalars.json')):
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if 'loss' in row:
+                rows[row['step']] = row
+    return rows
+
+
+def run_until_killed(process, work_dir, epoch, timeout=300):
+    """SIGKILL ``process`` once it has logged an iteration of ``epoch``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(row['epoch'] == epoch for row in scalars(work_dir).values()):
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return
+        if process.poll() is not None:
+            raise AssertionError(f'the run ended (exit {process.returncode}) before epoch '
+                                 f'{epoch}:\n{process.stdout.read()}')
+        time.sleep(0.02)
+    process.kill()
+    raise AssertionError(f'no iteration of epoch {epoch} logged in {timeout} s')
+
+
+def state_dict(path):
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def test_killed_in_epoch_3_and_resumed_equals_uninterrupted(fashion_mnist_format_root,
+                                                            tmp_path):
+    full_dir, cut_dir = tmp_path / 'full', tmp_path / 'cut'
+    full = subprocess.Popen(command(full_dir, fashion_mnist_format_root), env=environment(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cut = subprocess.Popen(command(cut_dir, fashion_mnist_format_root), env=environment(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run_until_killed(cut, cut_dir, epoch=3)
+    out, _ = full.communicate(timeout=600)
+    assert full.returncode == 0, out
+    killed_at = max(scalars(cut_dir))
+    assert 2 * ITERS_PER_EPOCH < killed_at < 3 * ITERS_PER_EPOCH  # inside epoch 3
+    assert not (cut_dir / 'epoch_3.pth').exists()
+    assert (cut_dir / 'epoch_2.pth').exists()
+
+    resumed = subprocess.run(command(cut_dir, fashion_mnist_format_root, '--resume'),
+                             env=environment(), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout
+    assert 'random states restored from the checkpoint' in resumed.stdout
+
+    expected, got = scalars(full_dir), scalars(cut_dir)
+    assert sorted(got) == sorted(expected) == list(range(1, 3 * ITERS_PER_EPOCH + 1))
+    for step in expected:
+        for key in ('loss', 'loss_clu', 'loss_loc'):
+            assert got[step][key] == pytest.approx(expected[step][key], rel=1e-6, abs=1e-7), (
+                f'iteration {step} {key}')
+    full_weights, resumed_weights = (state_dict(d / 'epoch_3.pth') for d in (full_dir, cut_dir))
+    for name, value in full_weights.items():
+        torch.testing.assert_close(resumed_weights[name], value, rtol=1e-6, atol=1e-6,
+                                   msg=lambda m: f'{name}: {m}')
