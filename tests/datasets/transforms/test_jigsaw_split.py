@@ -180,3 +180,18 @@ def test_bad_settings_are_refused_when_built():
         JigsawSplit(photometric=dict(hue=2.0))
     with pytest.raises(ValueError, match='crop_scale'):
         JigsawSplit(patch_size=16, crop_scale=(0., 1.))
+    with pytest.raises(ValueError, match="interpolation must be 'bilinear' or 'area'"):
+        JigsawSplit(patch_size=16, interpolation='cubic')
+
+
+def test_area_interpolation_averages_when_shrinking():
+    """A one-pixel checkerboard shrunk 6.7x: area averaging gives its mean grey, bilinear
+    sampling aliases to values far from it."""
+    board = ((np.indices((256, 256)).sum(axis=0) % 2) * 255).astype(np.uint8)
+    img = np.repeat(board[..., None], 3, axis=2)
+    for interpolation, close_to_grey in (('area', True), ('bilinear', False)):
+        np.random.seed(0)
+        split = JigsawSplit(overlap=0.0, patch_size=19, crop_scale=(1.0, 1.0),
+                            crop_ratio=(1.0, 1.0), interpolation=interpolation)
+        patch = split(dict(img=img.copy()))['img'][0].astype(float)
+        assert (np.abs(patch - 127.5).max() < 2) == close_to_grey
