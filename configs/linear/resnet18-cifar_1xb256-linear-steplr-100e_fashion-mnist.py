@@ -64,7 +64,7 @@ optim_wrapper = dict(
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 # Speed only: the frozen backbone's forward runs 1.2x faster in channels-last layout on a CPU
-# (tools/benchmark_channels_last.py); results are unchanged up to float rounding.
+# (tools/benchmark.py --only channels-last); results are unchanged up to float rounding.
 custom_hooks = [dict(type='ChannelsLastHook')]
 val_cfg = dict()
 test_cfg = dict()

@@ -135,7 +135,8 @@ def test_amp_without_a_gpu_is_refused_with_what_to_do(tmp_path):
 
 def test_every_run_gets_the_random_state_and_dataloader_check_hooks():
     cfg = merged([str(ROOT / CONFIGS['jigclu'])])
-    assert [h['type'] for h in cfg.custom_hooks] == ['KNNMonitorHook',  # the config's own
+    assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook',  # the config's own
+                                                     'KNNMonitorHook',
                                                      'mmpretrain.RandomStateHook',
                                                      'mmpretrain.DataloaderCheckHook']
     # a config's own entries are kept and not doubled

@@ -110,8 +110,9 @@ def test_the_shipped_monitor_follows_the_training_data_root_on_jigsaw_clustering
         'model.backbone.stem_channels': 8, 'model.backbone.base_channels': 8,
         'model.heads.clu.in_channels': 64, 'model.heads.clu.hid_channels': 64,
         'model.heads.cls.in_channels': 64, 'model.heads.cls.hid_channels': 64})
+    monitor = next(h for h in cfg.custom_hooks if h['type'] == 'KNNMonitorHook')
     for loader in ('bank_dataloader', 'query_dataloader'):
-        cfg.custom_hooks[0][loader].update(num_workers=0)
+        monitor[loader].update(num_workers=0)
     cfg.default_hooks.checkpoint = None
     runner = Runner.from_cfg(cfg)
     runner.train()
