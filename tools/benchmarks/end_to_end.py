@@ -25,7 +25,10 @@ class EndToEndSettings:
                           'pretraining config (relative to the repository root)')
     depth: int = setting(18, 'ResNet depth (the config: 50)')
     batch: int = setting(8, 'images per step (classes and sampler follow)')
-    patch_size: int = setting(32, 'JigsawSplit patch_size, px (montages: twice that)')
+    patch_size: int = setting(32, 'JigsawSplit patch_size, px (montages: twice that); 0 keeps '
+                                  "the config's")
+    dataset: str = setting('photos', "'photos' (a folder of images, see image_dir) or 'config' "
+                                     "(the config's own training set, e.g. Fashion-MNIST)")
     workers: int = setting(2, 'dataloader workers (num_workers)')
     precision: str = setting('fp32', "'fp32' or 'bf16' (tools/train.py --amp-dtype bfloat16, "
                                      'GPU only); the config\'s ChannelsLastHook stays on')
@@ -48,10 +51,18 @@ def training_config(settings: EndToEndSettings, photometric_on: str, data_root: 
     from train import check_amp, merge_args
     cfg = Config.fromfile(str(ROOT / settings.config))
     split = jigsaw_split_config(cfg)
-    split.photometric_on, split.patch_size = photometric_on, settings.patch_size
-    pipeline = cfg.train_dataloader.dataset.pipeline
-    cfg.train_dataloader.dataset = dict(type='CustomDataset', data_root=str(data_root),
-                                        with_label=False, pipeline=pipeline)
+    split.photometric_on = photometric_on
+    if settings.patch_size:
+        split.patch_size = settings.patch_size
+    if settings.dataset == 'photos':
+        pipeline = cfg.train_dataloader.dataset.pipeline
+        cfg.train_dataloader.dataset = dict(type='CustomDataset', data_root=str(data_root),
+                                            with_label=False, pipeline=pipeline)
+    elif settings.dataset != 'config':
+        raise ValueError(f"e2e.dataset must be 'photos' or 'config', got {settings.dataset!r}")
+    # the online kNN monitor is no part of a training step
+    cfg.custom_hooks = [h for h in cfg.get('custom_hooks') or []
+                        if h.get('type') != 'KNNMonitorHook']
     method = MEJIGCLU if 'cls' in cfg.model.get('heads', {}) else JIGCLU
     adapt_model_config(cfg.model, method, settings.depth, settings.batch)
     options = {
@@ -107,15 +118,17 @@ def run(settings: EndToEndSettings, context: RunContext) -> SectionReport:
     if settings.precision == 'bf16' and not context.on_gpu:
         raise ValueError("e2e.precision='bf16' runs tools/train.py's --amp-dtype bfloat16, "
                          "which mmengine's AmpOptimWrapper allows on a GPU only; use fp32 here")
-    paths = image_paths(settings.image_dir)
     count = settings.images or (settings.warmup + settings.steps) * settings.batch
     report = SectionReport()
     table = Table(['augmentation path', 'images/s', 's/iteration', 'data_time share',
                    'model step images/s (same Runner)', 'e2e / model step'])
     with tempfile.TemporaryDirectory(prefix='benchmark_e2e_data_') as folder:
-        data_root = repeated_image_folder(paths, count, Path(folder))
-        report.settings.append(settings_line(settings, context, extra=dict(
-            data=f'{count} files repeating {len(paths)} photos of {paths[0].parent}')))
+        data_root, data = None, "the config's training set"
+        if settings.dataset == 'photos':
+            paths = image_paths(settings.image_dir)
+            data_root = repeated_image_folder(paths, count, Path(folder))
+            data = f'{count} files repeating {len(paths)} photos of {paths[0].parent}'
+        report.settings.append(settings_line(settings, context, extra=dict(data=data)))
         results = {}
         for name in settings.paths:
             if name not in PATHS:
