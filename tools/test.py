@@ -21,6 +21,7 @@ from mmengine.runner import CheckpointLoader, Runner
 
 from mejigclu_mm.converters import CheckpointKeysError, checkpoint_state_dict, uncovered
 from mejigclu_mm.converters.state_match import describe_uncovered, key_groups
+from mejigclu_mm.engine.distributed import init_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -77,6 +78,7 @@ def main(argv=None):
     cfg.load_from = args.checkpoint
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    init_cpu_distributed(cfg)  # without a GPU, --launcher pytorch / slurm use gloo
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     check_checkpoint_covers(runner.model, args.checkpoint, args.config)
     metrics = runner.test()
