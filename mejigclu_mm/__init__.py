@@ -1,8 +1,9 @@
 """mejigclu_mm: MEJigClu and JigClu self-supervised pretraining inside mmpretrain.
 
-Importing the package registers its transforms, samplers, models and losses into mmpretrain's
-registries and makes mmengine checkpoints load with torch's safe unpickler (see
-:mod:`mejigclu_mm.utils.safe_checkpoint`).
+Importing the package registers its transforms, samplers, models, data preprocessor, losses and
+hooks into mmpretrain's registries, makes ``init_cfg=dict(type='Pretrained')`` strict about
+missing keys (:mod:`mejigclu_mm.models.utils.pretrained_init`) and makes mmengine checkpoints
+load with torch's safe unpickler (:mod:`mejigclu_mm.utils.safe_checkpoint`).
 """
 from .utils import install_safe_checkpoint_loading
 
