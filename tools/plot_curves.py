@@ -4,7 +4,7 @@ Usage:
     python tools/plot_curves.py WORK_DIR [WORK_DIR ...] [--out-dir DIR]
 
 One file per run, DIR/<run>_losses.png (default DIR: each work dir itself), with every logged
-``loss*`` scalar against the iteration; for runs that logged metrics, a second file
+``loss*`` scalar against the iteration, one panel each; for runs that logged metrics, a second file
 DIR/<run>_knn.png with the ``knn/*`` scalars of ``KNNMonitorHook`` and any ``accuracy/*``
 validation metrics against their step (the epoch in epoch-based runs).
 """
@@ -23,18 +23,22 @@ METRIC_PREFIXES = ('knn/', 'accuracy/')
 
 
 def save_plot(series, title, xlabel, ylabel, out_path, **style):
-    """One figure with a line per ``key -> (steps, values)`` of ``series``."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for key, (steps, values) in sorted(series.items()):
-        ax.plot(steps, values, label=key, **style)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
+    """One panel per ``key -> (steps, values)`` of ``series``, stacked, x shared: each curve on
+    its own scale, so a loss of 4 beside one of 20 still shows its trend."""
+    keys = sorted(series)
+    fig, axes = plt.subplots(len(keys), 1, figsize=(6, 1.6 + 1.4 * len(keys)), sharex=True,
+                             squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        steps, values = series[key]
+        ax.plot(steps, values, **style)
+        ax.set_ylabel(key, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_title(f'{title} ({ylabel})')
+    axes[-1, 0].set_xlabel(xlabel)
     fig.tight_layout()
     fig.savefig(out_path, dpi=100)
     plt.close(fig)
-    return sorted(series)
+    return keys
 
 
 def plot_losses(work_dir, out_path):
