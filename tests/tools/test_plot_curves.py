@@ -27,8 +27,9 @@ def test_draws_knn_curves_next_to_the_losses(tmp_path):
     out = tmp_path / 'curves'
     paths = plot_curves.main([str(run), '--out-dir', str(out)])
     assert paths == [str(out / 'pretrain_losses.png'), str(out / 'pretrain_knn.png')]
-    for path in paths:
-        assert Image.open(path).size == (600, 400)
+    sizes = [Image.open(path).size for path in paths]
+    # one panel per curve: 1 loss, 2 kNN curves
+    assert sizes[0][0] == sizes[1][0] == 600 and sizes[1][1] > sizes[0][1]
 
 
 def test_no_metric_png_without_metrics(tmp_path):
