@@ -195,3 +195,13 @@ def test_area_interpolation_averages_when_shrinking():
                             crop_ratio=(1.0, 1.0), interpolation=interpolation)
         patch = split(dict(img=img.copy()))['img'][0].astype(float)
         assert (np.abs(patch - 127.5).max() < 2) == close_to_grey
+
+
+@pytest.mark.parametrize('shape', [(48, 40), (48, 40, 1), (48, 40, 4)])
+def test_grey_and_four_channel_arrays_through_the_patch_geometry(shape):
+    from mmpretrain.datasets.transforms import PackInputs
+    img = np.random.default_rng(1).integers(0, 255, shape, dtype=np.uint8)
+    split = JigsawSplit(patch_size=16, flip_prob=0.5)
+    packed = PackInputs()(split(dict(img=img)))
+    channels = 1 if len(shape) == 2 else shape[2]
+    assert [tuple(t.shape) for t in packed['inputs']] == [(channels, 16, 16)] * 4
