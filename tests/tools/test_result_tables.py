@@ -97,11 +97,13 @@ def test_results_table_refuses_a_folder_without_runs(tmp_path):
         results_table.main([f'empty={tmp_path}'])
 
 
-def test_plot_curves_writes_one_png_per_run(pretrain_dirs, tmp_path):
+def test_plot_curves_writes_losses_and_knn_pngs_per_run(pretrain_dirs, tmp_path):
     import plot_curves
     paths = plot_curves.main([str(pretrain_dirs['mejigclu']), str(pretrain_dirs['jigclu']),
                               '--out-dir', str(tmp_path)])
-    assert [Path(p).name for p in paths] == ['mejigclu_losses.png', 'jigclu_losses.png']
+    # the Fashion-MNIST pretraining base runs KNNMonitorHook, so each run has a kNN plot too
+    assert [Path(p).name for p in paths] == ['mejigclu_losses.png', 'mejigclu_knn.png',
+                                             'jigclu_losses.png', 'jigclu_knn.png']
     for path in paths:
         with Image.open(path) as image:
             assert image.format == 'PNG' and image.width >= 500
