@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(heads=dict(loc=dict(type='LocationHead', grid=2, in_channels=512, loss_weight=1.0)))
+model = dict(heads=dict(loc=_base_.loc_head))
 train_dataloader = dict(dataset=dict(
     pipeline=[*_base_.train_pipeline[:-2], dict(_base_.split, overlap=0.3), _base_.pack]))
 default_hooks = dict(logger=dict(interval=50))

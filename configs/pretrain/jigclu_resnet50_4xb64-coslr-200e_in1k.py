@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(heads=dict(loc=dict(type='LocationHead', grid=2, in_channels=2048, loss_weight=1.0)))
+model = dict(heads=dict(loc=_base_.loc_head))
 train_dataloader = dict(dataset=dict(
     pipeline=[*_base_.train_pipeline[:-2], dict(_base_.split, overlap=0.3), _base_.pack]))
 # NHWC convolutions: on an H100 the bf16 ResNet-50 step of MEJigClu went from 802 to 3542

@@ -10,14 +10,8 @@ _base_ = [
 ]
 
 num_gpus, batch_per_gpu = 4, 64
-model = dict(
-    heads=dict(
-        cls=dict(
-            type='PatchClassificationHead',
-            num_classes=num_gpus * batch_per_gpu,  # = the sampler's subsets
-            in_channels=2048,
-            hid_channels=2048,
-            loss_weight=1.0)))
+# one class per image of the global batch = the sampler's subsets
+model = dict(heads=dict(cls=dict(_base_.cls_head, num_classes=num_gpus * batch_per_gpu)))
 train_dataloader = dict(
     batch_size=batch_per_gpu,
     sampler=dict(_delete_=True, type='DisjointSubsetSampler', batch_size=batch_per_gpu))

@@ -9,3 +9,5 @@ model = dict(
         to_rgb=False),
     backbone=dict(type='ResNet_CIFAR', depth=18),
     heads=dict(clu=dict(in_channels=512, hid_channels=512)))
+loc_head = dict(in_channels=512)
+cls_head = dict(in_channels=512, hid_channels=512)
