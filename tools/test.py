@@ -9,7 +9,6 @@ leaves tensors out (e.g. a pretraining checkpoint given with a linear config, wh
 ``head.*``) is refused with the missing keys, instead of evaluating a partly random model.
 """
 import argparse
-import os
 import os.path as osp
 import pickle
 
@@ -21,7 +20,8 @@ from mmengine.runner import CheckpointLoader, Runner
 
 from mejigclu_mm.converters import CheckpointKeysError, checkpoint_state_dict, uncovered
 from mejigclu_mm.converters.state_match import describe_uncovered, key_groups
-from mejigclu_mm.engine.distributed import init_cpu_distributed
+from mejigclu_mm.engine.distributed import (add_launcher_arguments, init_cpu_distributed,
+                                             parse_launcher_args)
 
 
 def parse_args(argv=None):
@@ -32,11 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='also dump the metrics to this file (json/yaml/pkl)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launcher_arguments(parser)
+    return parse_launcher_args(parser, argv)
 
 
 def check_checkpoint_covers(model, checkpoint: str, config: str) -> None:

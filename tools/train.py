@@ -12,7 +12,6 @@ with a gloo process group on the CPU (``tools/dist_train.sh CONFIG 2``).
 """
 import argparse
 import logging
-import os
 import os.path as osp
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading, before anything)
@@ -23,7 +22,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mejigclu_mm.engine.distributed import init_cpu_distributed
+from mejigclu_mm.engine.distributed import (add_launcher_arguments, init_cpu_distributed,
+                                             parse_launcher_args)
 
 # Hooks every run gets (mejigclu_mm.engine.hooks).
 ALWAYS_HOOKS = ('RandomStateHook', 'DataloaderCheckHook')
@@ -46,11 +46,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value (e.g. train_dataloader.batch_size=32)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launcher_arguments(parser)
+    return parse_launcher_args(parser, argv)
 
 
 def add_hooks(cfg: Config) -> Config:

@@ -5,11 +5,12 @@ mmengine 0.10.7's launchers call ``torch.cuda.set_device`` unconditionally and b
 mmengine skips its own initialisation when a process group already exists, so
 :func:`init_cpu_distributed` creates one with the gloo backend first and adapts the config.
 """
+import argparse
 import datetime
 import logging
 import os
 import subprocess
-from typing import Any
+from typing import Any, Optional, Sequence
 
 import torch.distributed as dist
 from mmengine.config import Config
@@ -17,6 +18,36 @@ from mmengine.device import get_device
 from mmengine.logging import print_log
 
 CPU_LAUNCHERS = ('pytorch', 'slurm')
+
+
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--launcher`` and ``--local-rank``, as tools/train.py and tools/test.py take them.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser; parse it with
+            :func:`parse_launcher_args`.
+    """
+    parser.add_argument('--launcher', choices=['none', *CPU_LAUNCHERS], default='none',
+                        help='none: one process; pytorch: started by tools/dist_train.sh '
+                             '(torchrun); slurm: started by tools/slurm_train.sh (srun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help='set by launchers that pass it on the command line')
+
+
+def parse_launcher_args(parser: argparse.ArgumentParser,
+                        argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse ``argv`` and export ``--local-rank`` as ``LOCAL_RANK`` unless already set.
+
+    Args:
+        parser (argparse.ArgumentParser): A parser given :func:`add_launcher_arguments`.
+        argv (Sequence[str], optional): The arguments; ``sys.argv[1:]`` when None.
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def _slurm_environment() -> None:
