@@ -79,7 +79,7 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[8, 11], gamma=0.1),
 ]
 # Stop with an error at the first non-finite loss instead of evaluating a diverged model;
-# NHWC convolutions: the 200 px backbone's step 1.28x faster on a 2-core CPU
+# NHWC convolutions: the 200 px backbone's step 1.25-1.28x faster on a 2-core CPU
 # (tools/benchmark.py --only channels-last --threads 0).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook')]

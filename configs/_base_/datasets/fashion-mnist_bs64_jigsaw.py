@@ -39,7 +39,7 @@ knn_pipeline = grey_to_rgb + [dict(type='Resize', scale=(32, 32), backend='pillo
                               dict(type='PackInputs')]
 knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False,
                   dataset=dict(type=dataset_type, download=False, pipeline=knn_pipeline))
-# ChannelsLastHook: NHWC convolutions, 1.25x faster pretraining steps on a 2-core CPU
+# ChannelsLastHook: NHWC convolutions, 1.17-1.25x faster pretraining steps on a 2-core CPU
 # (tools/benchmark.py --only channels-last --threads 0).
 custom_hooks = [
     dict(type='ChannelsLastHook'),
