@@ -19,9 +19,10 @@ grey_to_rgb = [
     dict(type='PILToNumpy', to_bgr=False),
 ]
 # The photometric recipe runs on the device here too: on a 2-core CPU, where the "device" is the
-# main process, both paths train at the same speed (37.7 vs 38.0 images/s, tools/benchmark.py
-# --only e2e --set e2e.config=<this config> e2e.dataset=config e2e.batch=64 e2e.patch_size=0
-# --threads 0), and on a GPU the device path keeps the workers free.
+# main process, the device path trained as fast or faster (97.0 vs 86.9 images/s, and 37.7 vs
+# 38.0 in an earlier run on a busier machine; tools/benchmark.py --only e2e --set
+# e2e.config=<this config> e2e.dataset=config e2e.batch=64 e2e.patch_size=0 --threads 0), and
+# on a GPU the device path keeps the workers free.
 split = dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=16,
              crop_scale=(0.3, 1.0), flip_prob=0.5, photometric=photometric,
              photometric_on='device', channel_order='rgb')
