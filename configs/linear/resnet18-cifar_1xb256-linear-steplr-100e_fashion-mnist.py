@@ -64,7 +64,8 @@ optim_wrapper = dict(
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 # Speed only: the frozen backbone's forward runs 1.27-1.38x faster in channels-last layout on a
-# 2-core CPU (tools/benchmark.py --only channels-last --threads 0); results are unchanged up to float rounding.
+# 2-core CPU (tools/benchmark.py --only channels-last --threads 0); results are unchanged up
+# to float rounding.
 custom_hooks = [dict(type='ChannelsLastHook')]
 val_cfg = dict()
 test_cfg = dict()

@@ -18,8 +18,7 @@ class ChannelsLastHook(Hook):
     turns (``tools/benchmark.py --only channels-last --threads 0``): pretraining forward +
     backward (64 montages, 32 px) 1.17-1.25x faster, the frozen-backbone forward of linear
     evaluation (256 images, 32 px) 1.27-1.38x, the detection backbone at 200 px 1.25-1.28x
-    (two runs); so the
-    Fashion-MNIST and deepforest configs switch it on. On an H100, bf16 with channels-last
+    (two runs); so the Fashion-MNIST and deepforest configs switch it on. On an H100, bf16 with channels-last
     took MEJigClu's ResNet-50 step from 802 to 3542 images/s (the measurement of the issue that
     asked for the speed work): the ImageNet pretraining configs switch it on too.
 
