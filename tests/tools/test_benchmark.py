@@ -106,9 +106,10 @@ def test_cpu_section(capsys):
     status, text = run_section('cpu', capsys)
     assert status == 0, text
     _, rows = table_rows(text, 'pipeline (per image, decode excluded)')
-    assert len(rows) == 4
-    assert rows[2][0].startswith('reference JigClu recipe') and rows[2][4] == '1.00x'
-    assert rows[3][0].startswith('supervised') and rows[3][3] == '1.00x cost'
+    assert len(rows) == 5
+    assert "interpolation='area'" in rows[1][0]
+    assert rows[3][0].startswith('reference JigClu recipe') and rows[3][4] == '1.00x'
+    assert rows[4][0].startswith('supervised') and rows[4][3] == '1.00x cost'
     assert 'target ours (default path) <= 1.5x the supervised cost per image' in text
 
 

@@ -12,6 +12,7 @@ from .section import RunContext, Section, setting, settings_line
 from .timing import one_cpu_thread, time_interleaved
 
 OURS_DEFAULT = "ours, default: JigsawSplit geometry (photometric_on='device') + PackInputs"
+OURS_AREA = "ours, default path with interpolation='area' (antialiased, PIL-like)"
 OURS_CPU = "ours, per-patch CPU path: photometric_on='cpu'"
 REFERENCE = 'reference JigClu recipe (torchvision / PIL, per patch)'
 SUPERVISED_ROW = 'supervised: mmpretrain RandomResizedCrop(224) + RandomFlip + PackInputs'
@@ -26,11 +27,12 @@ class CpuPipelineSettings:
     warmup: int = setting(5, 'untimed images first')
 
 
-def jigsaw_pipeline(photometric_on: str) -> List[Callable]:
+def jigsaw_pipeline(photometric_on: str, interpolation: str = 'bilinear') -> List[Callable]:
     """The MEJigClu config's pipeline after LoadImageFromFile, built by mmpretrain."""
     from mmpretrain.registry import TRANSFORMS
     cfg = load_config(MEJIGCLU)
-    jigsaw_split_config(cfg).photometric_on = photometric_on
+    split = jigsaw_split_config(cfg)
+    split.photometric_on, split.interpolation = photometric_on, interpolation
     steps = [s for s in cfg.train_dataloader.dataset.pipeline if 'LoadImage' not in s.type]
     return [TRANSFORMS.build(step) for step in steps]
 
@@ -57,13 +59,15 @@ def pipelines(photos: List[np.ndarray]) -> Dict[str, Callable[[int], object]]:
     from PIL import Image
 
     from .reference_jigclu import ReferenceJigsawRecipe
-    ours, ours_cpu, supervised = (jigsaw_pipeline('device'), jigsaw_pipeline('cpu'),
-                                  supervised_pipeline())
+    ours, ours_area, ours_cpu, supervised = (
+        jigsaw_pipeline('device'), jigsaw_pipeline('device', 'area'), jigsaw_pipeline('cpu'),
+        supervised_pipeline())
     reference = ReferenceJigsawRecipe(grid=2, overlap=0.3, patch_size=112)
     pil_photos = [Image.fromarray(np.ascontiguousarray(p[..., ::-1])) for p in photos]  # RGB
     count = len(photos)
     return {
         OURS_DEFAULT: lambda i: run_mm_pipeline(ours, photos[i % count], i),
+        OURS_AREA: lambda i: run_mm_pipeline(ours_area, photos[i % count], i),
         OURS_CPU: lambda i: run_mm_pipeline(ours_cpu, photos[i % count], i),
         REFERENCE: lambda i: reference(pil_photos[i % count]),
         SUPERVISED_ROW: lambda i: run_mm_pipeline(supervised, photos[i % count], i),
@@ -102,6 +106,8 @@ def run(settings: CpuPipelineSettings, context: RunContext) -> SectionReport:
         'turns image by image; images/s = 1 / mean time per image.',
         'Ours: the MEJigClu config\'s pipeline after LoadImageFromFile (2 x 2 patches of 112 px, '
         'overlap ~ U(0.15, 0.45), one crop-and-resize + flip per patch, uint8 out). The '
+        'area row resizes with OpenCV\'s INTER_AREA instead of bilinear (JigsawSplit('
+        'interpolation=\'area\'): antialiased when shrinking, like PIL). The '
         'per-patch CPU path adds the MoCo v2 photometric recipe in the worker. The reference: '
         'PIL crop of each patch box (overlap 0.3), then RandomResizedCrop(112, scale=(0.2, 1)), '
         'ColorJitter(0.4, 0.4, 0.4, 0.1) p 0.8, RandomGrayscale(0.2), PIL GaussianBlur '

@@ -132,7 +132,8 @@ class JigsawSplit(BaseTransform):
         flip_prob (float): Probability of a horizontal flip of each patch. Defaults to 0.
         interpolation (str): ``'bilinear'`` (OpenCV's, as mmpretrain's ``RandomResizedCrop``
             of its supervised configs) or ``'area'`` (area averaging when shrinking, which
-            antialiases like PIL's bilinear resize; 4x slower). Defaults to ``'bilinear'``.
+            antialiases like PIL's bilinear resize; about 3x the per-image cost,
+            ``tools/benchmark.py --only cpu``). Defaults to ``'bilinear'``.
         photometric (dict, optional): ``PatchPhotometric`` arguments, or None. Defaults to None.
         photometric_on (str): ``'device'`` or ``'cpu'``. Defaults to ``'device'``.
         channel_order (str): ``'bgr'`` (OpenCV loading, the default) or ``'rgb'``; tells the
