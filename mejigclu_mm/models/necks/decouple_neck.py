@@ -63,8 +63,8 @@ class DecoupleNeck(BaseModule):
     (:func:`decouple_matrix`), cached per (size, device, dtype) and applied with one einsum.
     This gives the same values as ``F.interpolate`` + ``F.adaptive_avg_pool2d`` (and the same
     gradients) in any memory layout, without PyTorch's NCHW bilinear kernel, which loops over
-    N x C and took 198 of a 342 ms ResNet-50 step on an H100 (3.4x slower than the einsum on
-    the 2-core development CPU; ``tools/benchmark.py --only neck`` measures it).
+    N x C and took 198 of a 342 ms ResNet-50 step on an H100 (3.4-5.3x slower than the
+    einsum on the 2-core development CPU in two runs of ``tools/benchmark.py --only neck``).
 
     Example:
         >>> neck = DecoupleNeck(grid=2)
