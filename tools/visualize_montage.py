@@ -5,9 +5,9 @@ Usage:
         [--image-dir DIR] [--cfg-options key=value ...]
 
 The config's training pipeline splits the images (JigsawSplit); a batch then goes through the
-model's data preprocessor and montage step exactly as in training (exchange, photometric
-augmentation where the config runs it on the device, normalisation, stitch), and each slot is
-labelled "i<source image> p<source position>". Files: DIR/montages_<k>.png. With --image-dir
+model's data preprocessor exactly as in training (exchange, photometric augmentation where the
+config runs it on the device, normalisation, stitch), and each slot is labelled
+"i<source image> p<source position>". Files: DIR/montages_<k>.png. With --image-dir
 the images of a folder go through the config's pipeline instead of the config's data set.
 """
 import argparse
@@ -105,7 +105,6 @@ def main(argv=None):
                            pipeline=folder_pipeline(dataset_cfg.pipeline))
     dataset = DATASETS.build(dataset_cfg)
     model = MODELS.build(cfg.model)
-    grid = model.grid
     batches = min(args.num_batches, len(dataset) // args.batch_size)
     if batches == 0:
         raise SystemExit(f'visualize_montage: {len(dataset)} images cannot fill one batch of '
@@ -119,9 +118,9 @@ def main(argv=None):
     for b in range(batches):
         indices = order[b * args.batch_size:(b + 1) * args.batch_size]
         data = model.data_preprocessor(default_collate([dataset[i] for i in indices]), True)
-        montages, targets = model.make_montages(data['inputs'], data['data_samples'])
+        montages, targets = data['inputs'], data['data_samples']
         path = osp.join(args.out_dir, f'montages_{b}.png')
-        draw(montages, targets.source_image, targets.source_position, grid, path)
+        draw(montages, targets.source_image, targets.source_position, targets.grid, path)
         paths.append(path)
         print(f'wrote {path}')
     return paths

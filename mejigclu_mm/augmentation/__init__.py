@@ -1,5 +1,5 @@
 """Augmentation shared by the data pipeline (CPU, per patch) and the data preprocessor (device,
 batched): one implementation, so both paths draw from the same distributions."""
-from .patch_photometric import PHOTOMETRIC_META_KEY, PatchPhotometric, PhotometricParams
+from .patch_photometric import PatchPhotometric, PhotometricParams
 
-__all__ = ['PHOTOMETRIC_META_KEY', 'PatchPhotometric', 'PhotometricParams']
+__all__ = ['PatchPhotometric', 'PhotometricParams']

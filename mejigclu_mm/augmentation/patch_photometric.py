@@ -7,11 +7,6 @@ import torch
 from kornia.color import hsv_to_rgb, rgb_to_hsv
 from kornia.filters import gaussian_blur2d
 
-# Set by JigsawSplit, kept by PackInputs(meta_keys=...): the photometric recipe (PatchPhotometric
-# arguments) that the device must apply to a sample's patches, or None (none configured, or
-# already applied on the CPU).
-PHOTOMETRIC_META_KEY = 'jigsaw_photometric'
-
 # ITU-R 601-2 luma, the weights torchvision's rgb_to_grayscale uses
 LUMA = (0.2989, 0.587, 0.114)
 
@@ -140,18 +135,29 @@ class PatchPhotometric:
         self.blur_sigma = (float(low), float(high))
         self.kernel_size = 2 * math.ceil(3 * high) + 1
 
-    def sample(self, batch: int, device: Optional[torch.device] = None) -> PhotometricParams:
-        """Draw the parameters of ``batch`` patches, independently for each."""
-        def uniform(low, high, size=(batch, )):
-            return torch.empty(size, device=device).uniform_(low, high)
+    def sample(self, batch: int, device: Optional[torch.device] = None,
+               generator: Optional[torch.Generator] = None) -> PhotometricParams:
+        """Draw the parameters of ``batch`` patches, independently for each.
+
+        Args:
+            batch (int): Number of patches.
+            device (torch.device, optional): Device of the drawn tensors.
+            generator (torch.Generator, optional): Source of the draws (on ``device``);
+                None: torch's global generator.
+        """
+        def rand(*size):
+            return torch.rand(size, device=device, generator=generator)
+
+        def uniform(low, high):
+            return low + (high - low) * rand(batch)
 
         factors = torch.stack([uniform(low, high) for low, high in self.ranges], dim=1)
         return PhotometricParams(
-            jitter=torch.rand(batch, device=device) < self.jitter_prob,
+            jitter=rand(batch) < self.jitter_prob,
             factors=factors,
-            order=torch.rand(batch, 4, device=device).argsort(dim=1),
-            grayscale=torch.rand(batch, device=device) < self.grayscale_prob,
-            blur=torch.rand(batch, device=device) < self.blur_prob,
+            order=rand(batch, 4).argsort(dim=1),
+            grayscale=rand(batch) < self.grayscale_prob,
+            blur=rand(batch) < self.blur_prob,
             sigma=uniform(*self.blur_sigma))
 
     def apply(self, images: torch.Tensor, params: PhotometricParams) -> torch.Tensor:
@@ -172,7 +178,8 @@ class PatchPhotometric:
         return out
 
     def __call__(self, images: torch.Tensor, ids: Optional[torch.Tensor] = None,
-                 num_ids: Optional[int] = None) -> torch.Tensor:
+                 num_ids: Optional[int] = None,
+                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Draw parameters and apply them.
 
         Args:
@@ -180,13 +187,18 @@ class PatchPhotometric:
             ids (Tensor, optional): Global ids (0..num_ids-1) of the B images, e.g. of the
                 patches of the whole multi-GPU batch that this rank holds. Parameters are then
                 drawn for all ``num_ids`` and image b takes row ``ids[b]``: every rank draws the
-                same table (same seed), each patch is used once, so patches get independent
-                parameters, the same as in a one-process run of the same global batch.
+                same table (same generator seed), each patch is used once, so patches get
+                independent parameters, the same as in a one-process run of the same global
+                batch.
             num_ids (int, optional): Number of global ids. Required with ``ids``.
+            generator (torch.Generator, optional): Source of the draws, on the images' device;
+                None: torch's global generator.
         """
         if ids is None:
-            return self.apply(images, self.sample(images.size(0), images.device))
-        return self.apply(images, self.sample(num_ids, images.device)[ids])
+            return self.apply(images, self.sample(images.size(0), images.device, generator))
+        if num_ids is None:
+            raise ValueError('PatchPhotometric: num_ids is required with ids')
+        return self.apply(images, self.sample(num_ids, images.device, generator)[ids])
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(ranges={self.ranges}, jitter_prob={self.jitter_prob},'
@@ -195,10 +207,7 @@ class PatchPhotometric:
 
 
 def _apply_in_place(images: torch.Tensor, chosen: torch.Tensor, fn: Callable) -> None:
-    """Replace the rows of ``images`` where ``chosen`` is True by ``fn`` of them.
-
-    Plain boolean indexing: ``index_select`` with several threads was 60x slower on a loaded
-    2-core CPU (1036 vs 16 ms for 64 of 128 patches of 112 px, one ad-hoc measurement).
-    """
+    """Replace the rows of ``images`` where ``chosen`` is True by ``fn`` of them (boolean
+    indexing; docs/speed.md says why not ``index_select``)."""
     if chosen.any():
         images[chosen] = fn(images[chosen]).to(images.dtype)

@@ -123,3 +123,17 @@ def test_draws_follow_global_ids_not_the_rows_a_rank_holds(imagenet_images):
     torch.testing.assert_close(part, whole[ids], rtol=0, atol=1e-6)
     torch.manual_seed(3)
     assert not torch.allclose(aug(images[ids]), whole[ids])  # without ids: rows 0-2's draws
+
+
+def test_a_generator_decides_the_draws_whatever_the_global_stream(imagenet_images):
+    images = real_patches(imagenet_images, count=8)
+    aug = PatchPhotometric()
+    torch.manual_seed(1)
+    first = aug(images, torch.arange(8), 8, torch.Generator().manual_seed(4))
+    torch.manual_seed(2)
+    again = aug(images, torch.arange(8), 8, torch.Generator().manual_seed(4))
+    assert torch.equal(first, again)
+    other = aug(images, torch.arange(8), 8, torch.Generator().manual_seed(5))
+    assert not torch.allclose(first, other)
+    with pytest.raises(ValueError, match='num_ids is required with ids'):
+        aug(images, torch.arange(8))

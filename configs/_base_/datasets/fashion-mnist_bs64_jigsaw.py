@@ -9,23 +9,13 @@ _base_ = './imagenet_bs64_jigsaw.py'
 dataset_type = 'FashionMNIST'
 data_root = 'data/fashion_mnist/'
 
-# Grey images: brightness and contrast only; no saturation / hue / grayscale, and no blur
-# (sigma up to 2 px erases a 16 px patch).
-photometric = dict(brightness=0.4, contrast=0.4, saturation=0., hue=0., jitter_prob=0.8,
-                   grayscale_prob=0., blur_prob=0.)
 grey_to_rgb = [
     dict(type='NumpyToPIL', to_rgb=False),
     dict(type='torchvision/Grayscale', num_output_channels=3),
     dict(type='PILToNumpy', to_bgr=False),
 ]
-# The photometric recipe runs on the device here too: on a 2-core CPU, where the "device" is the
-# main process, the device path trained as fast or faster (97.0 vs 86.9 images/s, and 37.7 vs
-# 38.0 in an earlier run on a busier machine; tools/benchmark.py --only e2e --set
-# e2e.config=<this config> e2e.dataset=config e2e.batch=64 e2e.patch_size=0 --threads 0), and
-# on a GPU the device path keeps the workers free.
 split = dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=16,
-             crop_scale=(0.3, 1.0), flip_prob=0.5, photometric=photometric,
-             photometric_on='device', channel_order='rgb')
+             crop_scale=(0.3, 1.0), flip_prob=0.5, channel_order='rgb')
 train_pipeline = grey_to_rgb + [split, _base_.pack]
 
 train_dataloader = dict(
@@ -38,10 +28,10 @@ train_dataloader = dict(
 # the training set's data_root.
 knn_pipeline = grey_to_rgb + [dict(type='Resize', scale=(32, 32), backend='pillow'),
                               dict(type='PackInputs')]
+test_pipeline = knn_pipeline  # whole images for inference (tools/extract_features.py)
 knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False,
                   dataset=dict(type=dataset_type, download=False, pipeline=knn_pipeline))
-# ChannelsLastHook: NHWC convolutions, 1.17-1.25x faster pretraining steps on a 2-core CPU
-# (tools/benchmark.py --only channels-last --threads 0).
+# ChannelsLastHook: NHWC convolutions on a GPU (a no-op on the CPU, docs/speed.md).
 custom_hooks = [
     dict(type='ChannelsLastHook'),
     dict(type='KNNMonitorHook', interval=10, k=(20, 200),

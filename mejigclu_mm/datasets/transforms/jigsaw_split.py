@@ -8,7 +8,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 
 from mmpretrain.registry import TRANSFORMS
-from ...augmentation import PHOTOMETRIC_META_KEY, PatchPhotometric
+from ...augmentation import PatchPhotometric
 
 
 def patch_spans(length: int, grid: int, overlap: float) -> List[Tuple[int, int]]:
@@ -101,23 +101,22 @@ class JigsawSplit(BaseTransform):
       and a horizontal flip, computed in the image's coordinates so that each patch costs one
       crop-and-resize of the decoded image (OpenCV) and no copy of the whole image;
     - ``patch_pipeline``: any further per-patch transforms (mmpretrain's), on the CPU;
-    - ``photometric``: the colour recipe (``PatchPhotometric`` arguments, MoCo v2's in our
-      configs), applied where ``photometric_on`` says: ``'device'`` (default) leaves it to
-      ``JigsawDataPreprocessor``, batched on the GPU after the montage exchange; ``'cpu'``
-      applies it here, per image. Both run the same code with independent draws per patch.
+    - ``photometric``: the CPU fallback of the colour recipe (``PatchPhotometric`` arguments),
+      applied here in the workers, per image, with independent draws per patch. The default
+      place of the recipe is the device: ``JigsawDataPreprocessor(photometric=...)``, batched
+      after the montage exchange, same code. A run that sets both is refused
+      (``DataloaderCheckHook``).
 
     Patches stay uint8. Required keys: ``img`` (H x W or H x W x C). Modified keys: ``img``
     (list of grid*grid patches, row-major), ``img_shape``. Added keys: ``jigsaw_boxes``
-    ((grid*grid) x 4 patch boxes x1, y1, x2, y2 in the input image), ``jigsaw_overlap``,
-    ``jigsaw_photometric`` (the recipe the device must apply, or None; keep it in
-    ``PackInputs(meta_keys=...)``).
+    ((grid*grid) x 4 patch boxes x1, y1, x2, y2 in the input image), ``jigsaw_overlap``.
 
     Example:
         >>> pipeline = [
         ...     dict(type='LoadImageFromFile'),
         ...     dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=112,
-        ...          flip_prob=0.5, photometric=dict(brightness=0.4, contrast=0.4)),
-        ...     dict(type='PackInputs', meta_keys=('img_path', 'jigsaw_photometric'))]
+        ...          flip_prob=0.5),
+        ...     dict(type='PackInputs')]
 
     Args:
         grid (int): Patches per side, m >= 2. Defaults to 2.
@@ -132,12 +131,14 @@ class JigsawSplit(BaseTransform):
         flip_prob (float): Probability of a horizontal flip of each patch. Defaults to 0.
         interpolation (str): ``'bilinear'`` (OpenCV's, as mmpretrain's ``RandomResizedCrop``
             of its supervised configs) or ``'area'`` (area averaging when shrinking, which
-            antialiases like PIL's bilinear resize; about 3x the per-image cost,
-            ``tools/benchmark.py --only cpu``). Defaults to ``'bilinear'``.
-        photometric (dict, optional): ``PatchPhotometric`` arguments, or None. Defaults to None.
-        photometric_on (str): ``'device'`` or ``'cpu'``. Defaults to ``'device'``.
+            antialiases like PIL's bilinear resize, at a higher per-image cost: docs/speed.md).
+            Defaults to ``'bilinear'``.
+        photometric (dict, optional): ``PatchPhotometric`` arguments of the recipe applied
+            here, on the CPU; None leaves colours alone (the device applies the recipe).
+            Defaults to None.
         channel_order (str): ``'bgr'`` (OpenCV loading, the default) or ``'rgb'``; tells the
-            CPU photometric path which channel is red. Defaults to ``'bgr'``.
+            CPU photometric path which channel is red (checked against the data
+            preprocessor's ``to_rgb`` by ``DataloaderCheckHook``). Defaults to ``'bgr'``.
         patch_pipeline (list[dict]): Transforms applied to each patch after the geometry.
             Defaults to [].
         min_patch_size (int): Smallest patch side, pixels; a smaller image is refused with an
@@ -148,13 +149,10 @@ class JigsawSplit(BaseTransform):
                  patch_size: Optional[int] = None, crop_scale: Tuple[float, float] = (0.2, 1.0),
                  crop_ratio: Tuple[float, float] = (3. / 4., 4. / 3.), flip_prob: float = 0.,
                  interpolation: str = 'bilinear', photometric: Optional[dict] = None,
-                 photometric_on: str = 'device', channel_order: str = 'bgr',
+                 channel_order: str = 'bgr',
                  patch_pipeline: Sequence[dict] = (), min_patch_size: int = 8):
         if not isinstance(grid, int) or grid < 2:
             raise ValueError(f'JigsawSplit: grid must be an integer >= 2, got {grid!r}')
-        if photometric_on not in ('device', 'cpu'):
-            raise ValueError(f"JigsawSplit: photometric_on must be 'device' or 'cpu', got "
-                             f'{photometric_on!r}')
         if interpolation not in ('bilinear', 'area'):
             raise ValueError(f"JigsawSplit: interpolation must be 'bilinear' or 'area', got "
                              f'{interpolation!r}')
@@ -174,7 +172,6 @@ class JigsawSplit(BaseTransform):
         self.photometric = None if photometric is None else dict(photometric)
         # built now so that a bad recipe fails when the pipeline is built, not in a worker
         self._cpu_photometric = None if photometric is None else PatchPhotometric(**photometric)
-        self.photometric_on = photometric_on
         self.channel_order = channel_order
         # Built through mmpretrain's registry, so that mmpretrain's transforms are found whatever
         # the default scope (mmcv's Compose alone looks in the current scope only).
@@ -248,14 +245,12 @@ class JigsawSplit(BaseTransform):
                                        'patch')
                 patch = patch_results['img']
             patches.append(patch)
-        on_cpu = self.photometric is not None and self.photometric_on == 'cpu'
-        if on_cpu:
+        if self.photometric is not None:
             patches = self._photometric_on_cpu(patches)
         results['img'] = patches
         results['img_shape'] = patches[0].shape[:2]
         results['jigsaw_boxes'] = boxes
         results['jigsaw_overlap'] = overlap
-        results[PHOTOMETRIC_META_KEY] = None if on_cpu else self.photometric
         return results
 
     def __repr__(self) -> str:
@@ -263,5 +258,5 @@ class JigsawSplit(BaseTransform):
                 f'patch_size={self.patch_size}, crop_scale={self.crop_scale}, '
                 f'crop_ratio={self.crop_ratio}, flip_prob={self.flip_prob}, '
                 f'interpolation={self.interpolation!r}, '
-                f'photometric={self.photometric!r}, photometric_on={self.photometric_on!r}, '
+                f'photometric={self.photometric!r}, channel_order={self.channel_order!r}, '
                 f'patch_pipeline={self.patch_pipeline!r}, min_patch_size={self.min_patch_size})')

@@ -37,5 +37,6 @@ class LocationHead(BaseModule):
         """Weighted cross-entropy on the source position of every patch."""
         if targets.grid != self.grid:
             raise ValueError(f'LocationHead has grid={self.grid} but the montages use grid='
-                             f'{targets.grid}; set the same grid in the head and the algorithm')
+                             f'{targets.grid}; set model.heads.loc.grid to the grid of the '
+                             'pipeline\'s JigsawSplit')
         return self.loss_weight * F.cross_entropy(self(feats), targets.source_position)

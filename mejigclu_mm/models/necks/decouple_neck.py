@@ -60,44 +60,54 @@ class DecoupleNeck(BaseModule):
     cleanly into 2 x 2 slots with the seam column shared between neighbours.
 
     Both steps are linear and separable, so they are computed as one fixed matrix per axis
-    (:func:`decouple_matrix`), cached per (size, device, dtype) and applied with one einsum.
-    This gives the same values as ``F.interpolate`` + ``F.adaptive_avg_pool2d`` (and the same
-    gradients) in any memory layout, without PyTorch's NCHW bilinear kernel, which loops over
-    N x C and took 198 of a 342 ms ResNet-50 step on an H100 (3.4-5.3x slower than the
-    einsum on the 2-core development CPU in two runs of ``tools/benchmark.py --only neck``).
+    (:func:`decouple_matrix`), cached per (size, device, dtype) and applied with one einsum:
+    the same values and gradients as ``F.interpolate`` + ``F.adaptive_avg_pool2d`` in any
+    memory layout, without PyTorch's NCHW bilinear kernel (docs/speed.md has the measurements).
+
+    The grid is not a setting: the montages' targets carry it (``JigsawTargets.grid``, derived
+    from the number of patch batches) and the algorithm passes it to :meth:`forward`.
 
     Example:
-        >>> neck = DecoupleNeck(grid=2)
-        >>> feats, = neck((torch.rand(8, 2048, 7, 7),))
+        >>> neck = DecoupleNeck()
+        >>> feats, = neck((torch.rand(8, 2048, 7, 7),), grid=2)
         >>> feats.shape  # slot-major: index = slot * 8 + montage
         torch.Size([32, 2048])
 
     Args:
-        grid (int): Slots per side, m. Defaults to 2.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    def __init__(self, grid: int = 2, init_cfg=None):
+    def __init__(self, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        if grid < 2:
-            raise ValueError(f'DecoupleNeck: grid must be >= 2, got {grid}')
-        self.grid = grid
         self._matrices = {}
 
-    def _matrix(self, in_size: int, like: torch.Tensor) -> torch.Tensor:
-        key = (in_size, like.device, like.dtype)
+    def _matrix(self, in_size: int, grid: int, like: torch.Tensor) -> torch.Tensor:
+        key = (in_size, grid, like.device, like.dtype)
         if key not in self._matrices:
-            self._matrices[key] = decouple_matrix(in_size, self.grid, like.device, like.dtype)
+            self._matrices[key] = decouple_matrix(in_size, grid, like.device, like.dtype)
         return self._matrices[key]
 
-    def forward(self, inputs: Sequence[torch.Tensor]) -> Tuple[torch.Tensor]:
+    def forward(self, inputs: Sequence[torch.Tensor], grid: int) -> Tuple[torch.Tensor]:
         """Return a 1-tuple with the (m*m*n) x C per-slot features, slot-major.
 
         Args:
             inputs (Sequence[Tensor]): Backbone outputs; the last, n x C x H x W, is used.
+            grid (int): Slots per side, m >= 2.
+
+        Raises:
+            ValueError: the map has fewer than m cells along a side: the slots would share
+                their cells and get (nearly) the same feature.
         """
         x = inputs[-1]
-        rows, cols = self._matrix(x.size(2), x), self._matrix(x.size(3), x)
+        if grid < 2:
+            raise ValueError(f'DecoupleNeck: grid must be >= 2, got {grid}')
+        if min(x.shape[-2:]) < grid:
+            raise ValueError(
+                f'DecoupleNeck: the backbone\'s last feature map is {x.size(2)} x {x.size(3)}, '
+                f'smaller than the {grid} x {grid} grid of slots, so every slot would get the same '
+                f'feature. Make the montages larger (JigsawSplit patch_size x {grid}) or use a '
+                'backbone that downsamples less (e.g. ResNet_CIFAR for small images)')
+        rows, cols = self._matrix(x.size(2), grid, x), self._matrix(x.size(3), grid, x)
         # slot (i, j) of montage n: sum_hw A[i, h] x[n, c, h, w] A[j, w], emitted slot-major
         slots = torch.einsum('ih,nchw,jw->ijnc', rows, x, cols)
         return (slots.reshape(-1, x.size(1)), )

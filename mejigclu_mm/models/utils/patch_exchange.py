@@ -5,40 +5,56 @@ the global batch (N images over all ranks). Montage k, slot j takes patch ``perm
 where patch p is position ``p div N`` of image ``p mod N``; rank r builds montages
 [r * n, (r + 1) * n) with n = N / world_size.
 
-Every rank knows the permutation, so every rank knows which of its patches every other rank
+Every rank draws the same permutation from a generator seeded alike on all ranks (the data
+preprocessor's step generator), so every rank knows which of its patches every other rank
 needs: one ``all_to_all`` sends each patch once, to the rank whose montage holds it. A rank
 receives m*m*n patches (its own share of the data) whatever the world size, instead of the
-m*m*N that an all-gather of the whole batch delivers (:func:`exchange_by_all_gather`, kept as
-the reference for tests and ``tools/benchmark.py``). Patches travel in their own dtype (uint8
-straight from the data pipeline), so normalisation and device-side augmentation run after the
-exchange, on the patches a rank actually uses.
+m*m*N that an all-gather of the whole batch delivers. Patches travel in their own dtype (uint8
+straight from the data pipeline), so augmentation and normalisation run after the exchange, on
+the patches a rank actually uses.
 """
-from typing import List, Tuple
+from typing import List, NamedTuple, Optional
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.dist import broadcast, get_rank, get_world_size
+from mmengine.dist import get_rank, get_world_size
 
-from .gather import gather_without_grad
 from .targets import JigsawTargets
 
 
-def draw_global_permutation(num_patches: int, device: torch.device) -> torch.Tensor:
-    """One random permutation of ``num_patches``, drawn on rank 0 and shared with all ranks."""
-    perm = torch.randperm(num_patches, device=device)
-    if get_world_size() > 1:
-        broadcast(perm, src=0)
-    return perm
+class ExchangedPatches(NamedTuple):
+    """What :func:`exchange_patches` returns.
+
+    Args:
+        slots (Tensor): (m*m) x n x C x h x w; slot j of local montage k at ``[j, k]``.
+        targets (JigsawTargets): Labels of the per-slot features gathered over ranks.
+        slot_ids (Tensor): (m*m*n,) global patch id (position * N + image) of every slot of
+            this rank, slot-major (index = slot * n + montage): the ids that index per-patch
+            random draws, so that they do not depend on how the batch is split over ranks.
+    """
+    slots: torch.Tensor
+    targets: JigsawTargets
+    slot_ids: torch.Tensor
 
 
-def _check_patches(patches: List[torch.Tensor], grid: int) -> None:
-    if len(patches) != grid * grid:
-        raise ValueError(f'expected grid * grid = {grid * grid} patch tensors (one per position), '
-                         f'got {len(patches)}')
+def patch_grid(patches: List[torch.Tensor]) -> int:
+    """The grid m of a list of m*m patch batches (one per position), checked.
+
+    Args:
+        patches (list[Tensor]): The patch batches of ``JigsawSplit``, n x C x h x w each.
+
+    Raises:
+        ValueError: the count is not a square >= 4, or the batches differ in shape.
+    """
+    grid = int(round(len(patches) ** 0.5))
+    if grid < 2 or grid * grid != len(patches):
+        raise ValueError(f'expected m*m patch batches (one per position, m >= 2), got '
+                         f'{len(patches)}')
     shapes = {tuple(p.shape) for p in patches}
     if len(shapes) != 1:
         raise ValueError(f'all patch tensors must have one shape, got {sorted(shapes)}; '
                          'give the patch pipeline a fixed output size (e.g. patch_size)')
+    return grid
 
 
 def slot_sources(perm: torch.Tensor, grid: int, world_size: int) -> torch.Tensor:
@@ -69,35 +85,39 @@ def targets_from_permutation(perm: torch.Tensor, grid: int, world_size: int) -> 
                          num_images=global_n, grid=grid)
 
 
-def exchange_patches(patches: List[torch.Tensor], grid: int, perm: torch.Tensor = None
-                     ) -> Tuple[torch.Tensor, JigsawTargets]:
+def exchange_patches(patches: List[torch.Tensor],
+                     generator: Optional[torch.Generator] = None,
+                     perm: Optional[torch.Tensor] = None) -> ExchangedPatches:
     """Send every patch to the rank whose montage holds it; return this rank's slots.
 
     Args:
-        patches (list[Tensor]): ``grid * grid`` tensors, one per patch position (row-major),
-            each n x C x h x w: this rank's images, any dtype (uint8 from the pipeline).
-        grid (int): Patches per side, m.
-        perm (Tensor, optional): The permutation of the m*m*N global patches; drawn (rank 0,
-            broadcast) when None.
+        patches (list[Tensor]): m*m tensors, one per patch position (row-major), each
+            n x C x h x w: this rank's images, any dtype (uint8 from the pipeline).
+        generator (torch.Generator, optional): Draws the permutation of the m*m*N global
+            patches; it must be seeded alike on every rank (every rank draws the same
+            permutation, without communication). None: torch's global generator (one process
+            only, or ranks whose global streams are in step).
+        perm (Tensor, optional): The permutation itself, instead of drawing one.
 
     Returns:
-        tuple: ``slots`` (m*m) x n x C x h x w, slot j of local montage k at ``[j, k]``, and the
-        :class:`JigsawTargets` of the features gathered over ranks.
+        ExchangedPatches: this rank's slots, the targets of all ranks' features, and the
+        global ids of this rank's slots.
     """
-    _check_patches(patches, grid)
+    grid = patch_grid(patches)
     world_size, rank = get_world_size(), get_rank()
     local_n = patches[0].size(0)
     local = torch.stack(patches).flatten(0, 1)  # index = position * n + local image
-    if perm is None:
-        perm = draw_global_permutation(grid * grid * local_n * world_size, local.device)
-    targets = targets_from_permutation(perm, grid, world_size)
     global_n = local_n * world_size
+    if perm is None:
+        perm = torch.randperm(grid * grid * global_n, generator=generator, device=local.device)
+    targets = targets_from_permutation(perm, grid, world_size)
     sources = slot_sources(perm, grid, world_size).reshape(world_size, -1)  # per rank, slot-major
     owner = torch.div(sources % global_n, local_n, rounding_mode='floor')
     local_index = torch.div(sources, global_n, rounding_mode='floor') * local_n + (
         sources % global_n) % local_n
+    shape = (grid * grid, local_n, *local.shape[1:])
     if world_size == 1:
-        return local[local_index[0]].view(grid * grid, local_n, *local.shape[1:]), targets
+        return ExchangedPatches(local[local_index[0]].view(shape), targets, sources[0])
 
     # What I send: for each destination, my patches it needs, in its slot-major order.
     mine = owner == rank
@@ -110,22 +130,4 @@ def exchange_patches(patches: List[torch.Tensor], grid: int, perm: torch.Tensor 
     torch_dist.all_to_all_single(received, send.contiguous(), recv_counts, send_counts)
     slots = torch.empty_like(received)
     slots[by_owner] = received
-    return slots.view(grid * grid, local_n, *local.shape[1:]), targets
-
-
-def exchange_by_all_gather(patches: List[torch.Tensor], grid: int, perm: torch.Tensor = None
-                           ) -> Tuple[torch.Tensor, JigsawTargets]:
-    """The same result as :func:`exchange_patches` through an all-gather of every patch.
-
-    Every rank receives all m*m*N patches and keeps the m*m*n of its montages: traffic grows
-    with the number of ranks. Kept as the reference for tests and ``tools/benchmark.py``.
-    """
-    _check_patches(patches, grid)
-    world_size, rank = get_world_size(), get_rank()
-    local_n = patches[0].size(0)
-    position_major = torch.stack([gather_without_grad(p) for p in patches])  # m*m x N x ...
-    flat = position_major.flatten(0, 1)  # index = position * N + image
-    if perm is None:
-        perm = draw_global_permutation(flat.size(0), flat.device)
-    chosen = slot_sources(perm, grid, world_size)[rank]  # slot x local montage
-    return flat[chosen], targets_from_permutation(perm, grid, world_size)
+    return ExchangedPatches(slots.view(shape), targets, sources[rank])

@@ -22,3 +22,8 @@ class JigsawTargets:
     source_position: torch.Tensor
     num_images: int
     grid: int
+
+    @property
+    def num_patches(self) -> int:
+        """Patches of the global batch, m*m*N."""
+        return self.grid * self.grid * self.num_images

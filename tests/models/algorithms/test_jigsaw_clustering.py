@@ -14,19 +14,26 @@ def tiny_model_cfg(num_images, heads=('clu', 'cls', 'loc'), grid=2):
                  hid_channels=32),
         loc=dict(type='LocationHead', grid=grid, in_channels=64))
     return dict(
-        type='JigsawClustering', grid=grid,
+        type='JigsawClustering',
+        data_preprocessor=dict(type='JigsawDataPreprocessor', mean=[127.5] * 3, std=[64.] * 3),
         backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
                       norm_cfg=dict(type='GN', num_groups=4), out_indices=(3, )),
-        neck=dict(type='DecoupleNeck', grid=grid),
+        neck=dict(type='DecoupleNeck'),
         heads={name: all_heads[name] for name in heads})
+
+
+def train_losses(model, patches):
+    """A training step's losses: the preprocessor's montages and targets into loss()."""
+    data = model.data_preprocessor(dict(inputs=patches, data_samples=None), training=True)
+    return model(**data, mode='loss')
 
 
 def test_first_losses_match_theory_and_gradients_reach_the_backbone():
     torch.manual_seed(0)
     n = 16
     model = MODELS.build(tiny_model_cfg(n))
-    patches = [torch.randn(n, 3, 16, 16) for _ in range(4)]
-    losses = model.loss(patches, data_samples=None)
+    patches = [torch.randint(0, 256, (n, 3, 16, 16), dtype=torch.uint8) for _ in range(4)]
+    losses = train_losses(model, patches)
     assert set(losses) == {'loss_clu', 'loss_cls', 'loss_loc'}
     assert losses['loss_clu'].item() == pytest.approx((0.3 / 0.07) * math.log(4 * n - 1), rel=0.1)
     assert losses['loss_cls'].item() == pytest.approx(math.log(n), rel=0.1)
@@ -37,25 +44,38 @@ def test_first_losses_match_theory_and_gradients_reach_the_backbone():
 
 def test_heads_in_the_config_decide_the_losses():
     model = MODELS.build(tiny_model_cfg(4, heads=('clu', 'loc')))
-    assert set(model.loss([torch.randn(4, 3, 16, 16)] * 4, None)) == {'loss_clu', 'loss_loc'}
+    patches = [torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)] * 4
+    assert set(train_losses(model, patches)) == {'loss_clu', 'loss_loc'}
 
 
 def test_batch_not_matching_the_classification_head_raises():
     model = MODELS.build(tiny_model_cfg(8))
+    patches = [torch.randint(0, 256, (6, 3, 16, 16), dtype=torch.uint8) for _ in range(4)]
     with pytest.raises(ValueError, match='num_classes=8, but this step has 6 images'):
-        model.loss([torch.randn(6, 3, 16, 16) for _ in range(4)], None)
+        train_losses(model, patches)
 
 
-def test_mismatched_grid_and_single_tensor_input_are_refused():
-    cfg = tiny_model_cfg(4)
-    cfg['neck']['grid'] = 3
-    with pytest.raises(ValueError, match='neck grid 3 != algorithm grid 2'):
-        MODELS.build(cfg)
-    cfg = tiny_model_cfg(4, grid=1)
-    with pytest.raises(ValueError, match='grid must be >= 2'):
-        MODELS.build(cfg)
-    with pytest.raises(TypeError, match='list of patch batches'):
-        MODELS.build(tiny_model_cfg(4)).loss(torch.randn(4, 3, 32, 32), None)
+def test_the_grid_comes_from_the_patches_and_the_location_head_checks_it():
+    model = MODELS.build(tiny_model_cfg(4, heads=('clu', 'loc'), grid=2))
+    patches = [torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8) for _ in range(9)]
+    with pytest.raises(ValueError, match='LocationHead has grid=2 but the montages use grid=3'):
+        train_losses(model, patches)
+    model = MODELS.build(tiny_model_cfg(4, heads=('clu', ), grid=3))
+    assert 'loss_clu' in train_losses(model, patches)  # 3 x 3 montages, 48 px: layer4 6 x 6
+
+
+def test_loss_refuses_inputs_that_did_not_come_from_the_jigsaw_preprocessor():
+    model = MODELS.build(tiny_model_cfg(4))
+    with pytest.raises(TypeError, match='JigsawTargets of JigsawDataPreprocessor'):
+        model.loss(torch.randn(4, 3, 32, 32), None)
+
+
+def test_a_layer4_smaller_than_the_grid_is_refused():
+    """patch_size=4 on the Fashion-MNIST configs: 8 px montages, layer4 1 x 1 for a 2 x 2 grid."""
+    model = MODELS.build(tiny_model_cfg(4))
+    patches = [torch.randint(0, 256, (4, 3, 4, 4), dtype=torch.uint8) for _ in range(4)]
+    with pytest.raises(ValueError, match='feature map is 1 x 1, smaller than the 2 x 2 grid'):
+        train_losses(model, patches)
 
 
 def test_tensor_mode_returns_the_backbone_features_of_whole_images():
@@ -75,13 +95,3 @@ def test_tensor_mode_returns_the_backbone_features_of_whole_images():
     torch.testing.assert_close(feats[0], expected)
     with pytest.raises(RuntimeError, match='Invalid mode "predict"'):
         model(**data, mode='predict')
-
-
-def test_montages_follow_the_backbone_memory_format():
-    model = MODELS.build(tiny_model_cfg(4))
-    patches = [torch.randint(0, 256, (4, 3, 8, 8), dtype=torch.uint8) for _ in range(4)]
-    montages, _ = model.make_montages(patches)
-    assert montages.dtype == torch.float32 and montages.is_contiguous()
-    model.to(memory_format=torch.channels_last)
-    montages, _ = model.make_montages(patches)
-    assert montages.is_contiguous(memory_format=torch.channels_last)

@@ -1,77 +1,101 @@
-"""JigsawDataPreprocessor: uint8 patches to the device in training, the recipe the data asks
-for applied after the exchange, normalisation; plain normalisation outside training."""
-import numpy as np
+"""JigsawDataPreprocessor owns the training batch step: uint8 patches -> exchange -> photometric
+recipe -> normalisation -> montages + JigsawTargets, its draws seeded by (random_seed, step);
+plain normalisation outside training."""
 import pytest
 import torch
-from mmengine.dataset import default_collate
 
-from mejigclu_mm.datasets.transforms import JigsawSplit
 from mejigclu_mm.models.data_preprocessors import JigsawDataPreprocessor
-from mmpretrain.datasets.transforms import PackInputs
-from mmpretrain.structures import DataSample
+from mejigclu_mm.models.utils import JigsawTargets
 
-PACK = PackInputs(meta_keys=('img_path', 'jigsaw_photometric'))
-
-
-def batch_of(images, **split):
-    np.random.seed(0)  # the same crops every call
-    split = JigsawSplit(overlap=0.0, patch_size=16, **split)
-    return default_collate([PACK(split(dict(img=img, img_path=f'{i}.png')))
-                            for i, img in enumerate(images)])
+MEAN, STD = [10., 20., 30.], [2., 4., 8.]
+JITTER_ALWAYS = dict(brightness=0.4, contrast=0.4, saturation=0., hue=0., jitter_prob=1.0,
+                     grayscale_prob=0., blur_prob=0.)
 
 
-def images(count=4, seed=0):
+def patch_batches(count=4, grid=2, size=8, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    return [torch.randint(0, 256, (40, 40, 3), dtype=torch.uint8, generator=generator).numpy()
-            for _ in range(count)]
+    return [torch.randint(0, 256, (count, 3, size, size), dtype=torch.uint8,
+                          generator=generator) for _ in range(grid * grid)]
 
 
-def test_training_keeps_uint8_patches_and_swaps_bgr_to_rgb():
-    data = batch_of(images())
-    out = JigsawDataPreprocessor(mean=[0.] * 3, std=[1.] * 3, to_rgb=True)(data, training=True)
-    assert [p.dtype for p in out['inputs']] == [torch.uint8] * 4
-    for before, after in zip(data['inputs'], out['inputs']):
-        assert torch.equal(after, before[:, [2, 1, 0]])
+def slots_of(montages, grid):
+    """(m*m) x n x C x h x w slots of n montages (the inverse of the stitch)."""
+    n, channels, height, width = montages.shape
+    h, w = height // grid, width // grid
+    return (montages.view(n, channels, grid, h, grid, w).permute(2, 4, 0, 1, 3, 5)
+            .reshape(grid * grid, n, channels, h, w))
 
 
-def test_process_patches_normalises_and_applies_the_recipe_the_samples_carry():
-    torch.manual_seed(0)
-    mean, std = [10., 20., 30.], [2., 4., 8.]
-    preprocessor = JigsawDataPreprocessor(mean=mean, std=std)
-    plain = batch_of(images())
-    patches = torch.cat(plain['inputs'])
-    normalised = preprocessor.process_patches(patches, plain['data_samples'])
-    expected = (patches.float() - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(
-        std).view(1, 3, 1, 1)
-    torch.testing.assert_close(normalised, expected)
-
-    recipe = dict(brightness=0.4, contrast=0.4, jitter_prob=1.0, grayscale_prob=0.,
-                  blur_prob=0.)
-    augmented = batch_of(images(), photometric=recipe)
-    assert torch.equal(torch.cat(augmented['inputs']), patches)  # geometry equal, colour not yet
-    out = preprocessor.process_patches(patches, augmented['data_samples'])
-    assert out.dtype == torch.float32 and not torch.allclose(out, expected)
-    changed = (out - expected).abs().flatten(1).amax(dim=1) > 1e-3
-    assert changed.all()  # every patch jittered (jitter_prob 1)
+def test_training_returns_montages_of_the_patches_their_labels_name():
+    patches = patch_batches()
+    preprocessor = JigsawDataPreprocessor(mean=MEAN, std=STD, to_rgb=True)
+    out = preprocessor(dict(inputs=patches, data_samples=None), training=True)
+    montages, targets = out['inputs'], out['data_samples']
+    assert isinstance(targets, JigsawTargets) and targets.grid == 2 and targets.num_images == 4
+    assert montages.shape == (4, 3, 16, 16) and montages.dtype == torch.float32
+    rgb = [p[:, [2, 1, 0]].float() for p in patches]  # to_rgb swaps the channels first
+    mean, std = torch.tensor(MEAN).view(3, 1, 1), torch.tensor(STD).view(3, 1, 1)
+    slots = slots_of(montages, 2).reshape(16, 3, 8, 8)
+    for row in range(16):  # slot-major: row = slot * n + montage, one process
+        image, position = targets.source_image[row], targets.source_position[row]
+        torch.testing.assert_close(slots[row], (rgb[position][image] - mean) / std)
 
 
-def test_patches_augmented_on_the_cpu_are_only_normalised():
-    recipe = dict(brightness=0.4, jitter_prob=1.0, grayscale_prob=0., blur_prob=0.)
-    data = batch_of(images(), photometric=recipe, photometric_on='cpu')
-    patches = torch.cat(data['inputs'])
-    out = JigsawDataPreprocessor().process_patches(patches, data['data_samples'])
-    assert torch.equal(out, patches.float())
+def test_the_recipe_is_applied_per_patch_after_the_exchange():
+    patches = patch_batches()
+    plain = JigsawDataPreprocessor()
+    jitter = JigsawDataPreprocessor(photometric=JITTER_ALWAYS)
+    jitter.load_state_dict(plain.state_dict())  # same seed and step: same permutation
+    out_plain = plain(dict(inputs=patches), training=True)
+    out_jitter = jitter(dict(inputs=patches), training=True)
+    assert torch.equal(out_plain['data_samples'].source_image,
+                       out_jitter['data_samples'].source_image)
+    changed = (out_jitter['inputs'] - out_plain['inputs']).abs().flatten(1).amax(dim=1) > 1e-3
+    assert changed.all()  # every montage's patches were jittered (jitter_prob 1)
 
 
-def test_samples_without_the_recipe_key_are_refused_with_the_fix():
-    samples = [DataSample(metainfo=dict(img_path='a.png'))]
-    with pytest.raises(KeyError, match="carry no 'jigsaw_photometric' metainfo.*PackInputs"):
-        JigsawDataPreprocessor().process_patches(torch.zeros(1, 3, 4, 4), samples)
+def test_draws_follow_the_step_and_seed_not_the_global_stream():
+    patches = patch_batches()
+    first = JigsawDataPreprocessor(photometric=JITTER_ALWAYS)
+    second = JigsawDataPreprocessor(photometric=JITTER_ALWAYS)
+    second.load_state_dict(first.state_dict())
+    torch.manual_seed(1)
+    a = first(dict(inputs=patches), training=True)
+    torch.manual_seed(2)  # another global stream (e.g. randomness.diff_rank_seed=True)
+    b = second(dict(inputs=patches), training=True)
+    assert torch.equal(a['inputs'], b['inputs'])
+    assert int(first.step) == 1 and 'step' in first.state_dict()
+    assert 'random_seed' in first.state_dict()  # both travel in checkpoints: exact resume
+    c = first(dict(inputs=patches), training=True)  # the next step draws anew
+    assert not torch.equal(a['inputs'], c['inputs'])
+
+
+def test_a_list_valued_recipe_setting_works():
+    """--cfg-options ...photometric.blur_sigma=0.1,1.0 gives a list (it crashed as unhashable)."""
+    recipe = dict(JITTER_ALWAYS, blur_prob=1.0, blur_sigma=[0.1, 1.0])
+    out = JigsawDataPreprocessor(photometric=recipe)(dict(inputs=patch_batches()), True)
+    assert torch.isfinite(out['inputs']).all()
+
+
+def test_montages_take_the_memory_format_the_hook_set():
+    preprocessor = JigsawDataPreprocessor()
+    out = preprocessor(dict(inputs=patch_batches()), training=True)['inputs']
+    assert out.is_contiguous()
+    preprocessor.memory_format = torch.channels_last  # what ChannelsLastHook sets
+    out = preprocessor(dict(inputs=patch_batches()), training=True)['inputs']
+    assert out.is_contiguous(memory_format=torch.channels_last) and not out.is_contiguous()
+
+
+def test_a_single_tensor_in_training_is_refused():
+    with pytest.raises(TypeError, match='list of patch batches'):
+        JigsawDataPreprocessor()(dict(inputs=torch.zeros(2, 3, 8, 8)), training=True)
 
 
 def test_outside_training_single_images_are_normalised():
-    preprocessor = JigsawDataPreprocessor(mean=[1., 2., 3.], std=[2., 2., 2.], to_rgb=True)
+    preprocessor = JigsawDataPreprocessor(mean=[1., 2., 3.], std=[2., 2., 2.], to_rgb=True,
+                                          photometric=JITTER_ALWAYS)
     image = torch.arange(2 * 3 * 2 * 2, dtype=torch.uint8).view(2, 3, 2, 2)
     out = preprocessor(dict(inputs=image, data_samples=None), training=False)['inputs']
     expected = (image[:, [2, 1, 0]].float() - torch.tensor([1., 2., 3.]).view(1, 3, 1, 1)) / 2
     torch.testing.assert_close(out, expected)
+    assert int(preprocessor.step) == 0

@@ -35,7 +35,7 @@ def decouple_by_hand(x, grid):
 @pytest.mark.parametrize('grid,size', [(2, 7), (2, 4), (3, 5), (2, 2)])
 def test_matches_interpolation_and_pooling_slot_major(grid, size):
     x = np.random.default_rng(0).normal(size=(3, 6, size, size))
-    feats, = DecoupleNeck(grid=grid)((torch.from_numpy(x), ))
+    feats, = DecoupleNeck()((torch.from_numpy(x), ), grid=grid)
     assert feats.shape == (grid * grid * 3, 6)
     np.testing.assert_allclose(feats.numpy(), decouple_by_hand(x, grid), rtol=1e-10, atol=1e-12)
 
@@ -55,7 +55,7 @@ def test_outputs_and_gradients_equal_interpolate_then_pool(size, grid, layout):
     x = torch.randn(5, 16, size, size, generator=generator).contiguous(memory_format=layout)
     weights = torch.randn(grid * grid * 5, 16, generator=generator)
     results = []
-    for fn in (lambda t: DecoupleNeck(grid=grid)((t, ))[0], lambda t: decouple_by_definition(
+    for fn in (lambda t: DecoupleNeck()((t, ), grid=grid)[0], lambda t: decouple_by_definition(
             t, grid)):
         leaf = x.clone().requires_grad_(True)
         out = fn(leaf)
@@ -68,20 +68,28 @@ def test_outputs_and_gradients_equal_interpolate_then_pool(size, grid, layout):
 
 def test_non_square_maps_use_one_matrix_per_axis():
     x = torch.randn(2, 3, 7, 5, dtype=torch.float64)
-    feats, = DecoupleNeck(grid=2)((x, ))
+    feats, = DecoupleNeck()((x, ), grid=2)
     np.testing.assert_allclose(feats.numpy(), decouple_by_definition(x, 2).numpy(), atol=1e-12)
 
 
 def test_seam_column_of_a_7x7_map_is_shared_by_both_slots():
     x = torch.zeros(1, 1, 7, 7, dtype=torch.float64)
     x[..., :, 3] = 1.0  # only the middle column is lit
-    feats, = DecoupleNeck(grid=2)((x, ))
+    feats, = DecoupleNeck()((x, ), grid=2)
     left, right = feats[0, 0].item(), feats[1, 0].item()
     assert left == pytest.approx(right) and left > 0
 
 
 def test_uses_the_last_backbone_output_and_rejects_grid_1():
     early, last = torch.randn(2, 3, 8, 8), torch.randn(2, 4, 7, 7)
-    assert DecoupleNeck()((early, last))[0].shape == (8, 4)
+    assert DecoupleNeck()((early, last), grid=2)[0].shape == (8, 4)
     with pytest.raises(ValueError, match='grid must be >= 2'):
-        DecoupleNeck(grid=1)
+        DecoupleNeck()((last, ), grid=1)
+
+
+@pytest.mark.parametrize('height,width', [(1, 1), (1, 4), (4, 1)])
+def test_a_map_smaller_than_the_grid_is_refused(height, width):
+    """Every slot would take its feature from the same cells (issue: patch_size=4 on the
+    Fashion-MNIST configs left layer4 at 1 x 1 and training went on without a word)."""
+    with pytest.raises(ValueError, match=f'{height} x {width}, smaller than the 2 x 2 grid'):
+        DecoupleNeck()((torch.randn(2, 4, height, width), ), grid=2)

@@ -1,11 +1,13 @@
 """The montage exchange: each rank receives exactly its montages' patches (all_to_all), with
-the same slots and labels as an all-gather of the whole batch, and about its own bytes."""
+the same slots, labels and slot ids as an all-gather of the whole batch, and about its own
+bytes; the permutation comes from a generator seeded alike on every rank."""
 import pytest
 import torch
 import torch.distributed as dist
 
+from all_gather_exchange import exchange_by_all_gather
 from distributed import run_in_processes
-from mejigclu_mm.models.utils import exchange_by_all_gather, exchange_patches
+from mejigclu_mm.models.utils import exchange_patches
 
 
 def labelled_patches(images, grid, size=16):
@@ -14,41 +16,51 @@ def labelled_patches(images, grid, size=16):
                          for i in images]) for q in range(grid * grid)]
 
 
-def check_slots_hold_what_labels_name(slots, targets, rank, grid):
+def check_slots_hold_what_labels_name(exchanged, rank, grid):
+    slots, targets, slot_ids = exchanged
     local_n = slots.size(1)
     rows = slice(rank * grid * grid * local_n, (rank + 1) * grid * grid * local_n)
     expected = 4 * targets.source_image[rows] + targets.source_position[rows]
     assert torch.equal(slots[:, :, 0, 0, 0].reshape(-1).long(), expected)
     assert torch.all(slots == slots[:, :, :1, :1, :1])  # whole patches moved, not parts
+    # the slot ids are the global patch ids: position * N + image
+    global_id = targets.source_position[rows] * targets.num_images + targets.source_image[rows]
+    assert torch.equal(slot_ids, global_id)
 
 
 @pytest.mark.parametrize('grid,num_images', [(2, 8), (3, 5)])
 def test_one_process_slots_hold_the_patches_their_labels_name_each_once(grid, num_images):
-    torch.manual_seed(0)
-    slots, targets = exchange_patches(labelled_patches(range(num_images), grid), grid)
+    exchanged = exchange_patches(labelled_patches(range(num_images), grid),
+                                 torch.Generator().manual_seed(0))
+    slots, targets, _ = exchanged
     assert slots.shape == (grid * grid, num_images, 3, 16, 16) and slots.dtype == torch.uint8
-    check_slots_hold_what_labels_name(slots, targets, 0, grid)
+    check_slots_hold_what_labels_name(exchanged, 0, grid)
     pairs = set(zip(targets.source_image.tolist(), targets.source_position.tolist()))
     assert pairs == {(i, q) for i in range(num_images) for q in range(grid * grid)}
     assert targets.num_images == num_images and targets.grid == grid
+    assert targets.num_patches == grid * grid * num_images
 
 
-def test_labels_follow_the_permutation():
+def test_labels_follow_the_permutation_and_the_generator_decides_it():
     perm = torch.randperm(4 * 16, generator=torch.Generator().manual_seed(1))
-    _, targets = exchange_patches(labelled_patches(range(16), 2), 2, perm)
+    _, targets, _ = exchange_patches(labelled_patches(range(16), 2), perm=perm)
     assert torch.equal(targets.source_image, perm % 16)  # slot-major: perm[slot * N + k]
     assert torch.equal(targets.source_position, perm // 16)
     per_montage = targets.source_image.view(4, 16).t()
     assert sum(len(set(m.tolist())) > 1 for m in per_montage) >= 12  # images are mixed
+    patches = labelled_patches(range(16), 2)
+    same = [exchange_patches(patches, torch.Generator().manual_seed(9))[0] for _ in range(2)]
+    other = exchange_patches(patches, torch.Generator().manual_seed(10))[0]
+    assert torch.equal(same[0], same[1]) and not torch.equal(same[0], other)
 
 
 def test_rejects_wrong_number_or_shapes_of_patches():
     patches = labelled_patches(range(4), 2)
-    with pytest.raises(ValueError, match='grid \\* grid = 4'):
-        exchange_patches(patches[:3], 2)
+    with pytest.raises(ValueError, match='expected m\\*m patch batches.*got 3'):
+        exchange_patches(patches[:3])
     patches[1] = torch.zeros(4, 3, 5, 5, dtype=torch.uint8)
     with pytest.raises(ValueError, match='one shape'):
-        exchange_patches(patches, 2)
+        exchange_patches(patches)
 
 
 class ByteCounter:
@@ -78,22 +90,22 @@ def exchange_worker(rank, world_size, grid, local_n, out_dir):
     images = range(rank * local_n, (rank + 1) * local_n)
     patches = labelled_patches(images, grid)
     own_bytes = sum(p.numel() * p.element_size() for p in patches)
-    torch.manual_seed(5)  # the permutation is drawn on rank 0 and broadcast
-    slots, targets = exchange_patches(patches, grid)
+    # every rank's own global stream is different: the generator alone decides the permutation
+    torch.manual_seed(100 + rank)
+    exchanged = exchange_patches(patches, torch.Generator().manual_seed(5))
     new_bytes, counter.received = counter.received, 0
-    perm = torch.randperm(grid * grid * local_n * world_size)
-    dist.broadcast(perm, src=0)
-    counter.received = 0
-    ref_slots, ref_targets = exchange_by_all_gather(patches, grid, perm)
+    perm = torch.randperm(grid * grid * local_n * world_size,
+                          generator=torch.Generator().manual_seed(6))
+    reference = exchange_by_all_gather(patches, perm)
     old_bytes = counter.received
-    same_perm_slots, same_perm_targets = exchange_patches(patches, grid, perm)
+    same_perm = exchange_patches(patches, perm=perm)
     monkeypatch.undo()
-    torch.save(dict(slots=slots, targets=targets, ref_slots=ref_slots, ref_targets=ref_targets,
-                    same_perm_slots=same_perm_slots, same_perm_targets=same_perm_targets,
-                    own=own_bytes, new=new_bytes,
-                    old=old_bytes), f'{out_dir}/{rank}.pth')
+    torch.save(dict(exchanged=tuple(exchanged), reference=tuple(reference),
+                    same_perm=tuple(same_perm), own=own_bytes, new=new_bytes, old=old_bytes),
+               f'{out_dir}/{rank}.pth')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('world_size', [2, 4])
 def test_ranks_receive_their_own_bytes_and_match_the_all_gather(world_size, tmp_path):
     grid, local_n = 2, 3
@@ -101,17 +113,19 @@ def test_ranks_receive_their_own_bytes_and_match_the_all_gather(world_size, tmp_
     results = [torch.load(tmp_path / f'{r}.pth', weights_only=False) for r in range(world_size)]
     used = []
     for rank, result in enumerate(results):
-        targets = result['targets']
+        targets = result['exchanged'][1]
         # every rank derives the same labels for all gathered rows, without communication
-        assert torch.equal(targets.source_image, results[0]['targets'].source_image)
-        check_slots_hold_what_labels_name(result['slots'], targets, rank, grid)
-        used += result['slots'][:, :, 0, 0, 0].reshape(-1).tolist()
-        # for the same permutation, the all-gather path gives the same slots and labels
-        assert torch.equal(result['same_perm_slots'], result['ref_slots'])
-        for field in ('source_image', 'source_position'):
-            assert torch.equal(getattr(result['same_perm_targets'], field),
-                               getattr(result['ref_targets'], field))
-        # bytes received per step: about the rank's own patches (plus the permutation)
+        assert torch.equal(targets.source_image, results[0]['exchanged'][1].source_image)
+        check_slots_hold_what_labels_name(result['exchanged'], rank, grid)
+        used += result['exchanged'][0][:, :, 0, 0, 0].reshape(-1).tolist()
+        # for the same permutation, the all-gather path gives the same slots, labels and ids
+        for mine, ref in zip(result['same_perm'], result['reference']):
+            if isinstance(mine, torch.Tensor):
+                assert torch.equal(mine, ref)
+            else:
+                assert torch.equal(mine.source_image, ref.source_image)
+                assert torch.equal(mine.source_position, ref.source_position)
+        # bytes received per step: about the rank's own patches
         assert result['new'] <= 1.2 * result['own']
         assert result['old'] >= 0.95 * world_size * result['own']
     assert sorted(used) == sorted(4 * i + q for i in range(world_size * local_n)
