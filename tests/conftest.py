@@ -148,16 +148,14 @@ def voc_format_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def batch_options():
-    """``--cfg-options`` that set a config's batch size consistently: the dataloader's, a
-    ``DisjointSubsetSampler``'s and a patch classification head's ``num_classes`` (one class
-    per image of the global batch)."""
+    """``--cfg-options`` that set a config's batch size consistently: the dataloader's (which
+    a ``DisjointSubsetBatchSampler`` takes) and a patch classification head's ``num_classes``
+    (one class per image of the global batch)."""
     from mmengine.config import Config
 
     def options(config, batch_size, processes=1):
         cfg = Config.fromfile(ROOT / config)
         result = [f'train_dataloader.batch_size={batch_size}']
-        if cfg.train_dataloader.sampler.get('type') == 'DisjointSubsetSampler':
-            result.append(f'train_dataloader.sampler.batch_size={batch_size}')
         if 'num_classes' in cfg.model.get('heads', {}).get('cls', {}):
             result.append(f'model.heads.cls.num_classes={batch_size * processes}')
         return result

@@ -10,7 +10,5 @@ _base_ = [
 model = dict(heads=dict(loc=_base_.loc_head))
 train_dataloader = dict(dataset=dict(
     pipeline=[*_base_.train_pipeline[:-2], dict(_base_.split, overlap=0.3), _base_.pack]))
-# NHWC convolutions: on an H100 the bf16 ResNet-50 step of MEJigClu went from 802 to 3542
-# images/s with channels-last (measured for the speed issue; tools/benchmark.py --device cuda
-# --only model compares the layouts).
+# NHWC convolutions on a GPU (docs/speed.md)
 custom_hooks = [dict(type='ChannelsLastHook')]

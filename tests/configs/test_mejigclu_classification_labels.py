@@ -1,4 +1,4 @@
-"""MEJigClu's classification branch learns only with fixed labels: with DisjointSubsetSampler
+"""MEJigClu's classification branch learns only with fixed labels: with DisjointSubsetBatchSampler
 (the default) an image's class is its subset, and L_cls falls clearly below ln N on real images
 within a short CPU run; with shuffled batches (the literal reading, kept as an ablation config)
 the class is a random batch position and L_cls stays at ln N.
@@ -14,6 +14,8 @@ from mmengine.runner import Runner
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # every test here runs a Runner
+
 CONFIGS = {
     'fixed subsets': 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
     'shuffled': 'configs/pretrain/ablation/'
@@ -28,8 +30,6 @@ def classification_losses(config, data_root, work_dir):
     cfg.randomness = dict(seed=0)
     cfg.train_dataloader.update(batch_size=N, num_workers=0, persistent_workers=False)
     cfg.train_dataloader.dataset.update(data_root=str(data_root), indices=IMAGES)
-    if cfg.train_dataloader.sampler.type == 'DisjointSubsetSampler':
-        cfg.train_dataloader.sampler.batch_size = N
     cfg.model.heads.cls.num_classes = N
     cfg.model.backbone.update(stem_channels=WIDTH, base_channels=WIDTH)
     for head in cfg.model.heads.values():

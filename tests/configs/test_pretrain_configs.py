@@ -32,8 +32,10 @@ def test_config_builds_and_runs_a_loss_step(path, imagenet_images, fashion_mnist
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
     assert set(cfg.model.heads) == heads_expected(path)
-    assert cfg.train_dataloader.drop_last
-    sampler = cfg.train_dataloader.sampler
+    batch_sampler = cfg.train_dataloader.get('batch_sampler')
+    # full global batches: the batch sampler drops the last one itself (torch forbids
+    # drop_last beside it), else drop_last
+    assert (batch_sampler is not None) != cfg.train_dataloader.drop_last
     if 'cls' in cfg.model.heads:  # the papers' recipes: one class per image of the global batch
         gpus, per_gpu = map(int, re.search(r'_(\d+)xb(\d+)-', path.name).groups())
         assert per_gpu == cfg.train_dataloader.batch_size
@@ -41,11 +43,14 @@ def test_config_builds_and_runs_a_loss_step(path, imagenet_images, fashion_mnist
         cfg.model.heads.cls.num_classes = 2
         # one fixed subset per class, unless the config says it keeps the shuffled reading
         if 'shuffled' in path.name:
-            assert sampler.type == 'DefaultSampler'
+            assert batch_sampler is None
         else:
-            assert sampler.type == 'DisjointSubsetSampler' and sampler.batch_size == per_gpu
+            assert batch_sampler.type == 'DisjointSubsetBatchSampler'
     else:
-        assert sampler.type == 'DefaultSampler'  # JigClu: labels only hold within a batch
+        assert batch_sampler is None  # JigClu: labels only hold within a batch
+    # the photometric recipe lives in one place: the data preprocessor (device)
+    assert cfg.model.data_preprocessor.photometric is not None
+    assert all(t.get('photometric') is None for t in cfg.train_dataloader.dataset.pipeline)
     if cfg.train_dataloader.dataset.type == 'FashionMNIST':
         dataset_cfg = dict(cfg.train_dataloader.dataset, data_root=str(fashion_mnist_format_root))
         dataset = DATASETS.build(dataset_cfg)

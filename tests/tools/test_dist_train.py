@@ -24,16 +24,15 @@ def free_port():
 
 def options(data_root, processes):
     """The same global batch of 8 in the same order, whatever the number of processes: the
-    DisjointSubsetSampler gives rank r positions [r * 4, (r + 1) * 4) of every global batch,
-    samples are seeded from (seed, epoch, index) (RandomStateHook), the patch permutation is
-    global, the device-side photometric draws follow global patch ids, and GroupNorm, unlike
-    BatchNorm, does not depend on how the batch is split."""
+    DisjointSubsetBatchSampler gives rank r positions [r * 4, (r + 1) * 4) of every global
+    batch, samples are seeded from (seed, epoch, index) (RandomStateHook), the patch permutation
+    and the device-side photometric draws come from the preprocessor's (seed, step) generator
+    and follow global patch ids, and GroupNorm, unlike BatchNorm, does not depend on how the
+    batch is split."""
     per_process = GLOBAL_BATCH // processes
     return [
         f'train_dataloader.dataset.data_root={data_root}',
         f'train_dataloader.batch_size={per_process}', 'train_dataloader.num_workers=1',
-        'train_dataloader.sampler.type=DisjointSubsetSampler',
-        f'train_dataloader.sampler.batch_size={per_process}',
         f'train_dataloader.num_batch_per_epoch={STEPS}',
         f'model.heads.cls.num_classes={GLOBAL_BATCH}',
         'model.backbone.norm_cfg.type=GN', 'model.backbone.norm_cfg.num_groups=8',
@@ -68,6 +67,7 @@ def finish(*processes):
     return outs
 
 
+@pytest.mark.slow
 def test_two_cpu_processes_through_the_launcher_match_one(fashion_mnist_format_root,
                                                            tmp_path):
     if torch.cuda.is_available():

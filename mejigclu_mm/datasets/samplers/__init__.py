@@ -1,3 +1,3 @@
-from .disjoint_subset_sampler import DisjointSubsetSampler
+from .disjoint_subset_batch_sampler import DisjointSubsetBatchSampler
 
-__all__ = ['DisjointSubsetSampler']
+__all__ = ['DisjointSubsetBatchSampler']

@@ -14,9 +14,9 @@ class PatchClassificationHead(BaseModule):
     The classification branch of `MEJigClu: More Effective Jigsaw Clustering for Unsupervised
     Visual Representation Learning` (Zhang et al., Eq. 1): patches of the same image in a batch
     share a category, so the number of classes equals the global batch size N. A patch's class
-    is its image's position in the global batch; with ``DisjointSubsetSampler`` (the configs'
-    default) that position is the image's subset of the data set, the same for the whole run,
-    which makes the classes learnable (with shuffled batches they are not: L_cls stays at
+    is its image's position in the global batch; with ``DisjointSubsetBatchSampler`` (the
+    configs' default) that position is the image's subset of the data set, the same for the
+    whole run, which makes the classes learnable (with shuffled batches they are not: L_cls stays at
     ln N). MLP_2 is Linear(in, hid) - ReLU - Linear(hid, N), not shared with the clustering MLP.
     The paper gives no sizes; hid = in_channels is our choice.
 

@@ -1,10 +1,13 @@
 """DataloaderCheckHook refuses, before any step or checkpoint, data that cannot give the
-promised steps or labels that would misalign."""
+promised steps, labels that would misalign, and settings the pipeline and the model state
+twice in disagreement (photometric recipe, channel order, grid)."""
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # every test here runs a Runner
 
 MEJIGCLU = ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 JIGCLU = ROOT / 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
@@ -16,8 +19,6 @@ def runner_for(config, data_root, work_dir, batch_size=8, **options):
     cfg.train_cfg.max_epochs = 1
     cfg.train_dataloader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
     cfg.train_dataloader.dataset.data_root = str(data_root)
-    if 'sampler' in cfg.train_dataloader and 'batch_size' in cfg.train_dataloader.sampler:
-        cfg.train_dataloader.sampler.batch_size = batch_size
     if 'cls' in cfg.model.heads:
         cfg.model.heads.cls.num_classes = batch_size
     cfg.merge_from_dict(options)
@@ -38,23 +39,49 @@ def test_a_training_set_smaller_than_the_global_batch_is_refused(fashion_mnist_f
            r'\(train_dataloader.batch_size 64 x 1 processes\)', tmp_path)
 
 
-def test_sampler_and_dataloader_batch_sizes_must_agree(fashion_mnist_format_root, tmp_path):
-    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
-                        **{'train_dataloader.sampler.batch_size': 4})
-    refuse(runner, 'DisjointSubsetSampler has batch_size=4 but train_dataloader.batch_size is '
-           '8', tmp_path)
-
-
-def test_the_sampler_needs_drop_last(fashion_mnist_format_root, tmp_path):
-    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
-                        **{'train_dataloader.drop_last': False})
-    refuse(runner, 'needs train_dataloader.drop_last=True', tmp_path)
-
-
 def test_classes_must_equal_the_global_batch(fashion_mnist_format_root, tmp_path):
     runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
                         **{'model.heads.cls.num_classes': 16})
     refuse(runner, 'model.heads.cls.num_classes is 16 but the global batch is 8 images',
+           tmp_path)
+
+
+SHUFFLED = (ROOT / 'configs/pretrain/ablation/'
+            'mejigclu-shuffled_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+
+
+def test_a_classification_head_needs_complete_batches(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(SHUFFLED, fashion_mnist_format_root, tmp_path,
+                        **{'train_dataloader.drop_last': False})
+    refuse(runner, 'model.heads.cls needs 8 images in every step, but the dataloader keeps an '
+           'incomplete last batch', tmp_path)
+
+
+SPLIT = 'train_dataloader.dataset.pipeline.3'  # after the three grey-to-RGB steps
+
+
+def test_the_photometric_recipe_set_twice_is_refused(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
+                        **{f'{SPLIT}.photometric': dict(brightness=0.4)})
+    refuse(runner, 'the photometric recipe is set twice', tmp_path)
+
+
+def test_the_cpu_fallback_must_read_channels_as_the_preprocessor(fashion_mnist_format_root,
+                                                                 tmp_path):
+    options = {f'{SPLIT}.photometric': dict(brightness=0.4),
+               'model.data_preprocessor.photometric': None}
+    refuse(runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path,
+                      **options, **{f'{SPLIT}.channel_order': 'bgr'}),
+           r"JigsawSplit\(channel_order='bgr'\) .* to_rgb=False", tmp_path)
+    runner = runner_for(MEJIGCLU, fashion_mnist_format_root, tmp_path / 'cpu', **options)
+    runner.train()  # the CPU fallback alone, channels agreeing: trains
+    assert runner.iter == 7
+
+
+def test_the_location_head_grid_must_be_the_split_grid(fashion_mnist_format_root, tmp_path):
+    runner = runner_for(JIGCLU, fashion_mnist_format_root, tmp_path,
+                        **{f'{SPLIT}.grid': 3})
+    refuse(runner, 'model.heads.loc.grid is 2 but the pipeline\'s JigsawSplit cuts 3 x 3',
            tmp_path)
 
 
