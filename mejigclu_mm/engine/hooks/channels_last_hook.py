@@ -1,7 +1,9 @@
 """Run the model's convolutions in channels-last (NHWC) memory format."""
+from typing import Sequence
+
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import MMDistributedDataParallel
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from torch.nn.parallel import DistributedDataParallel
 
 from mmpretrain.registry import HOOKS
@@ -13,14 +15,13 @@ class ChannelsLastHook(Hook):
 
     Not part of the method (MEJigClu / JigClu change nothing here): a speed option. PyTorch runs
     a convolution in channels-last layout when its weight is channels-last, so converting the
-    model once is enough; inputs keep their layout (JigsawClustering stitches its montages in
-    the backbone's layout). Measured on 2 CPU cores with ResNet_CIFAR-18, NCHW and NHWC taking
-    turns (``tools/benchmark.py --only channels-last --threads 0``): pretraining forward +
-    backward (64 montages, 32 px) 1.17-1.25x faster, the frozen-backbone forward of linear
-    evaluation (256 images, 32 px) 1.27-1.38x, the detection backbone at 200 px 1.25-1.28x
-    (two runs); so the Fashion-MNIST and deepforest configs switch it on. On an H100, bf16 with channels-last
-    took MEJigClu's ResNet-50 step from 802 to 3542 images/s (the measurement of the issue that
-    asked for the speed work): the ImageNet pretraining configs switch it on too.
+    model once is enough. Inputs follow: the hook sets the data preprocessor's
+    ``memory_format`` attribute (``JigsawDataPreprocessor`` stitches its montages in it).
+
+    Whether NHWC pays depends on the device: on GPUs with tensor cores it does, on CPUs the same
+    workload was faster on one machine and slower on another (docs/speed.md). So the hook
+    converts only when the model runs on one of ``devices`` (default: CUDA GPUs) and says in the
+    log what it did.
 
     The conversion happens in ``before_run``: after the optimizer is built (``Module.to`` swaps
     ``param.data`` and keeps the Parameter objects the optimizer holds) and before weights are
@@ -31,22 +32,32 @@ class ChannelsLastHook(Hook):
     Args:
         convert (bool): Switch for ``--cfg-options``; False leaves the model untouched.
             Defaults to True.
+        devices (Sequence[str]): Device types on which to convert. Defaults to ('cuda', ).
     """
 
     # Before other hooks' before_run, e.g. an EMAHook that copies the model there: the copy then
     # has the converted layout too.
     priority = 'VERY_HIGH'
 
-    def __init__(self, convert: bool = True):
+    def __init__(self, convert: bool = True, devices: Sequence[str] = ('cuda', )):
         self.convert = convert
+        self.devices = tuple(devices)
 
     def before_run(self, runner) -> None:
         if not self.convert:
             return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        device = next(model.parameters()).device.type
+        if device not in self.devices:
+            runner.logger.info(f'ChannelsLastHook: the model runs on {device}, not one of '
+                               f'{self.devices}: layout left as it is')
+            return
         runner.model.to(memory_format=torch.channels_last)
         if isinstance(runner.model, DistributedDataParallel):
             runner.model = rewrap_ddp(runner.model)
-        converted = sum(1 for p in runner.model.parameters()
+        if hasattr(model.data_preprocessor, 'memory_format'):
+            model.data_preprocessor.memory_format = torch.channels_last
+        converted = sum(1 for p in model.parameters()
                         if p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last))
         runner.logger.info(f'ChannelsLastHook: {converted} 4-D parameters in channels-last layout')
 

@@ -1,4 +1,5 @@
-"""ChannelsLastHook: the model trains in channels-last layout and computes the same losses."""
+"""ChannelsLastHook: the model trains in channels-last layout and computes the same losses, on
+the device types it is given (CUDA by default); the data preprocessor's montages follow."""
 import pytest
 import torch
 from mmengine.model import BaseModel
@@ -41,9 +42,10 @@ def train(work_dir, hooks):
     return runner
 
 
+@pytest.mark.slow
 def test_trains_in_channels_last_with_the_same_losses(tmp_path):
     plain = train(tmp_path / 'plain', hooks=[])
-    converted = train(tmp_path / 'channels_last', hooks=[ChannelsLastHook()])
+    converted = train(tmp_path / 'channels_last', hooks=[ChannelsLastHook(devices=('cpu', ))])
     for conv in (converted.model.conv[0], converted.model.conv[3]):
         assert conv.weight.is_contiguous(memory_format=torch.channels_last)
         assert not conv.weight.is_contiguous()  # really NHWC, not a layout-agnostic shape
@@ -60,9 +62,33 @@ def test_trains_in_channels_last_with_the_same_losses(tmp_path):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5, msg=name)
 
 
-def test_convert_false_leaves_the_layout(tmp_path):
-    runner = train(tmp_path, hooks=[ChannelsLastHook(convert=False)])
+@pytest.mark.slow
+def test_convert_false_or_another_device_leaves_the_layout(tmp_path):
+    runner = train(tmp_path / 'off', hooks=[ChannelsLastHook(convert=False, devices=('cpu', ))])
     assert runner.model.conv[0].weight.is_contiguous()
+    runner = train(tmp_path / 'default', hooks=[ChannelsLastHook()])  # CUDA only; this is a CPU
+    assert runner.model.conv[0].weight.is_contiguous()
+
+
+def test_the_jigsaw_preprocessor_stitches_in_the_layout_the_hook_set():
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+
+    import sys
+
+    import mejigclu_mm  # noqa: F401
+    from conftest import ROOT
+    from mmpretrain.registry import MODELS
+    sys.path.insert(0, str(ROOT / 'tests/models/algorithms'))
+    from test_jigsaw_clustering import tiny_model_cfg
+    model = MODELS.build(tiny_model_cfg(4))
+    runner = SimpleNamespace(model=model, logger=MMLogger.get_instance('channels_last_jigsaw'))
+    ChannelsLastHook(devices=('cpu', )).before_run(runner)
+    patches = [torch.randint(0, 256, (4, 3, 8, 8), dtype=torch.uint8) for _ in range(4)]
+    montages = model.data_preprocessor(dict(inputs=patches), training=True)['inputs']
+    assert montages.is_contiguous(memory_format=torch.channels_last)
+    assert not montages.is_contiguous()
 
 
 def ddp_worker(rank, world_size, state_path, out_path):
@@ -77,14 +103,14 @@ def ddp_worker(rank, world_size, state_path, out_path):
     model = equivalence.build_model(state_path)
     runner = SimpleNamespace(model=MMDistributedDataParallel(model),
                              logger=MMLogger.get_instance('channels_last_ddp'))
-    ChannelsLastHook().before_run(runner)
+    ChannelsLastHook(devices=('cpu', )).before_run(runner)
     local_n = equivalence.GLOBAL_BATCH // world_size
     mine = [p[rank * local_n:(rank + 1) * local_n] for p in equivalence.global_patches()]
-    result = equivalence.step(model, mine, lambda x: runner.model(
-        x, equivalence.samples(local_n), mode='loss'))
+    result = equivalence.step(model, mine, lambda data: runner.model(**data, mode='loss'))
     torch.save(result, f'{out_path}.{rank}')
 
 
+@pytest.mark.slow
 def test_under_ddp_the_gradients_stay_those_of_one_process(tmp_path):
     """Converting after DDP was built left its gradient buckets in the old layout: gradients
     up to 0.94 off. The hook rebuilds the wrapper around the converted model."""
@@ -100,8 +126,7 @@ def test_under_ddp_the_gradients_stay_those_of_one_process(tmp_path):
     torch.save(MODELS.build(equivalence.model_cfg()).state_dict(), state_path)
     model = equivalence.build_model(state_path).to(memory_format=torch.channels_last)
     single_losses, single_grads = equivalence.step(
-        model, equivalence.global_patches(),
-        lambda x: model.loss(x, equivalence.samples(equivalence.GLOBAL_BATCH)))
+        model, equivalence.global_patches(), lambda data: model(**data, mode='loss'))
     run_in_processes(ddp_worker, 2, state_path, str(tmp_path / 'result'))
     for rank in range(2):
         losses, grads = torch.load(tmp_path / f'result.{rank}')
