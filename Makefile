@@ -2,7 +2,7 @@
 # idempotent: seconds when nothing changed).
 PYTHON := .venv/bin/python
 
-.PHONY: env demo test clean-env
+.PHONY: env demo test test-fast clean-env
 
 env:
 	@bash tools/setup_env.sh
@@ -12,6 +12,10 @@ demo: env
 
 test: env
 	@$(PYTHON) -m pytest -q
+
+# The inner loop: everything but the tests marked slow (processes, Runners).
+test-fast: env
+	@$(PYTHON) -m pytest -q -m "not slow"
 
 clean-env:
 	rm -rf .venv
