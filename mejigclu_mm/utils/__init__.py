@@ -1,7 +1,10 @@
-from .safe_checkpoint import (TRUSTED_ENV, IncompleteCheckpointError, UnsafeCheckpointError,
-                              install_safe_checkpoint_loading, load_checkpoint_file)
+from .checkpoint_errors import (IncompleteCheckpointError, NonFiniteCheckpointError,
+                                NotACheckpointError, UnsafeCheckpointError)
+from .safe_checkpoint import TRUSTED_ENV, load_checkpoint_file, safe_checkpoint_loading
+from .safe_checkpoint_hook import SafeCheckpointHook
 
 __all__ = [
-    'TRUSTED_ENV', 'IncompleteCheckpointError', 'UnsafeCheckpointError',
-    'install_safe_checkpoint_loading', 'load_checkpoint_file'
+    'TRUSTED_ENV', 'IncompleteCheckpointError', 'NonFiniteCheckpointError',
+    'NotACheckpointError', 'UnsafeCheckpointError', 'load_checkpoint_file',
+    'safe_checkpoint_loading', 'SafeCheckpointHook'
 ]

@@ -2,15 +2,19 @@
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner.checkpoint import load_from_local
 from torch import nn
 
 import mejigclu_mm  # noqa: F401
-from mejigclu_mm.utils import TRUSTED_ENV, UnsafeCheckpointError, load_checkpoint_file
+from mejigclu_mm.utils import (TRUSTED_ENV, NotACheckpointError, UnsafeCheckpointError,
+                               load_checkpoint_file, safe_checkpoint_loading)
+from mejigclu_mm.utils.safe_checkpoint import mmengine_globals_allowed
 
 
 class TinyModel(BaseModel):
@@ -33,8 +37,9 @@ def make_runner(work_dir, max_epochs, **kwargs):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
         param_scheduler=dict(type='MultiStepLR', milestones=[1]),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
-        randomness=dict(seed=0), **kwargs)
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
+                           safe_checkpoint=dict(type='SafeCheckpointHook')),
+        randomness=dict(seed=0), default_scope='mmpretrain', **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -54,13 +59,45 @@ class MakesADirectory:
         return os.makedirs, (self.path, )
 
 
+@pytest.mark.slow
 def test_runner_checkpoint_holds_only_allow_listed_globals(runner_checkpoint):
     # what remains outside torch's defaults and our allow-list: nothing (no builtins.getattr)
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(str(runner_checkpoint)) == []
-    checkpoint = torch.load(runner_checkpoint, weights_only=True)
+    with mmengine_globals_allowed():
+        assert torch.serialization.get_unsafe_globals_in_checkpoint(str(runner_checkpoint)) == []
+        checkpoint = torch.load(runner_checkpoint, weights_only=True)
     assert isinstance(checkpoint['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
 
 
+def test_the_allow_list_holds_only_inside_the_block():
+    outer = torch.serialization.get_safe_globals()
+    mine = [np.ndarray, (np.dtype, 'my.own.name')]
+    torch.serialization.add_safe_globals(mine)  # a user's own, before the block
+    try:
+        before = set(torch.serialization.get_safe_globals())
+        with safe_checkpoint_loading():
+            inside = set(torch.serialization.get_safe_globals())
+            assert CheckpointLoader._schemes[''] is not load_from_local
+            with safe_checkpoint_loading():  # blocks nest
+                pass
+            assert CheckpointLoader._schemes[''] is not load_from_local
+            assert set(torch.serialization.get_safe_globals()) == inside
+        assert HistoryBuffer in inside and HistoryBuffer not in before
+        assert set(torch.serialization.get_safe_globals()) == before  # the user's kept
+        assert CheckpointLoader._schemes[''] is load_from_local
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(outer)
+
+
+def test_mmengine_is_restored_when_the_block_fails():
+    with pytest.raises(RuntimeError, match='the run failed'):
+        with safe_checkpoint_loading():
+            raise RuntimeError('the run failed')
+    assert CheckpointLoader._schemes[''] is load_from_local
+    assert HistoryBuffer not in torch.serialization.get_safe_globals()
+
+
+@pytest.mark.slow
 def test_resume_restores_training_state(runner_checkpoint, tmp_path):
     runner = make_runner(tmp_path, max_epochs=2, resume=True, load_from=str(runner_checkpoint))
     runner.train()
@@ -70,10 +107,13 @@ def test_resume_restores_training_state(runner_checkpoint, tmp_path):
     assert buffer.mean() == pytest.approx(float(buffer.data[0].mean()))  # statistics still work
 
 
-def test_pretrained_init_from_runner_checkpoint(runner_checkpoint):
-    saved = torch.load(runner_checkpoint, weights_only=True)['state_dict']
-    model = TinyModel(init_cfg=dict(type='Pretrained', checkpoint=str(runner_checkpoint)))
-    model.init_weights()
+@pytest.mark.slow
+@pytest.mark.parametrize('init', ['StrictPretrained', 'Pretrained'])
+def test_pretrained_init_from_runner_checkpoint(init, runner_checkpoint):
+    saved = load_checkpoint_file(runner_checkpoint)['state_dict']
+    model = TinyModel(init_cfg=dict(type=init, checkpoint=str(runner_checkpoint)))
+    with safe_checkpoint_loading():  # mmengine's own 'Pretrained' needs it, ours does not
+        model.init_weights()
     torch.testing.assert_close(model.linear.weight.data, saved['linear.weight'])
 
 
@@ -81,18 +121,45 @@ def malicious_checkpoint(path, marker):
     torch.save({'state_dict': {}, 'meta': MakesADirectory(str(marker))}, path)
 
 
+def safely(load):
+    """``load`` inside safe_checkpoint_loading(), as our tools run mmengine's loaders."""
+    def run():
+        with safe_checkpoint_loading():
+            return load()
+    return run
+
+
+def run_failing(load):
+    """``load``, a Runner run that fails, with the SafeCheckpointHook alone: mmengine calls no
+    after_run when a run fails, so mmengine's loader is put back here (our tools use
+    safe_checkpoint_loading() for that)."""
+    def run():
+        local, allowed = CheckpointLoader._schemes[''], torch.serialization.get_safe_globals()
+        try:
+            return load()
+        finally:
+            CheckpointLoader._schemes[''] = local
+            torch.serialization.clear_safe_globals()
+            torch.serialization.add_safe_globals(allowed)
+    return run
+
+
+@pytest.mark.slow
 def test_code_in_a_checkpoint_is_refused_by_every_load_path(tmp_path):
     marker = tmp_path / 'code_ran'
     bad = tmp_path / 'bad.pth'
     malicious_checkpoint(bad, marker)
     loaders = {
         'load_checkpoint_file': lambda: load_checkpoint_file(bad),
-        'mmengine CheckpointLoader': lambda: CheckpointLoader.load_checkpoint(str(bad)),
-        'Pretrained init': lambda: TinyModel(
-            init_cfg=dict(type='Pretrained', checkpoint=str(bad))).init_weights(),
-        'Runner resume': lambda: make_runner(tmp_path / 'w', 2, resume=True,
-                                             load_from=str(bad)).train(),
-        'Runner load_from': lambda: make_runner(tmp_path / 'w2', 1, load_from=str(bad)).train(),
+        'mmengine CheckpointLoader': safely(lambda: CheckpointLoader.load_checkpoint(str(bad))),
+        'StrictPretrained init': lambda: TinyModel(
+            init_cfg=dict(type='StrictPretrained', checkpoint=str(bad))).init_weights(),
+        'mmengine Pretrained init': safely(lambda: TinyModel(
+            init_cfg=dict(type='Pretrained', checkpoint=str(bad))).init_weights()),
+        'Runner resume': run_failing(lambda: make_runner(tmp_path / 'w', 2, resume=True,
+                                                         load_from=str(bad)).train()),
+        'Runner load_from': run_failing(
+            lambda: make_runner(tmp_path / 'w2', 1, load_from=str(bad)).train()),
     }
     for name, load in loaders.items():
         with pytest.raises(UnsafeCheckpointError, match=f'refused to load checkpoint {bad}'):
@@ -180,16 +247,18 @@ def test_object_array_whose_element_runs_code_is_refused(payload, tmp_path):
     bad = tmp_path / 'object_array.pth'
     torch.save({'state_dict': {}, 'meta': {'names': array}}, bad)
     for load in (lambda: load_checkpoint_file(bad),
-                 lambda: CheckpointLoader.load_checkpoint(str(bad))):
+                 safely(lambda: CheckpointLoader.load_checkpoint(str(bad)))):
         with pytest.raises(UnsafeCheckpointError, match=f'refused to load checkpoint {bad}'):
             load()
         assert not marker.exists()
 
 
 def test_allow_list_holds_nothing_that_reaches_code():
+    from mejigclu_mm.utils.numpy_pickle import ALLOWED_GLOBALS
+    from mejigclu_mm.utils.safe_checkpoint import mmengine_safe_globals
     allowed = {f'{getattr(g, "__module__", "")}.{getattr(g, "__qualname__", g)}'
-               if not isinstance(g, tuple) else g[1]
-               for g in torch.serialization.get_safe_globals()}
+               if not isinstance(g, tuple) else g[1] for g in mmengine_safe_globals()}
+    allowed |= {f'{module}.{name}' for module, name in ALLOWED_GLOBALS}
     assert 'builtins.bytes' in allowed and 'numpy.dtypes.ObjectDType' in allowed
     for name in allowed:
         assert not name.startswith(('os.', 'posix.', 'subprocess.', 'sys.', 'importlib.',
@@ -210,14 +279,16 @@ def cut_checkpoints(runner_checkpoint, tmp_path):
     return files
 
 
+@pytest.mark.slow
 def test_empty_or_cut_off_checkpoint_is_called_incomplete(cut_checkpoints, tmp_path):
     from mejigclu_mm.utils import IncompleteCheckpointError
     reasons = {'empty': 'it is empty \\(0 bytes\\)', 'half': 'its zip archive is cut off',
                'tail': 'its zip archive is cut off'}
     for name, path in cut_checkpoints.items():
         loaders = [lambda: load_checkpoint_file(path),
-                   lambda: CheckpointLoader.load_checkpoint(str(path)),
-                   lambda: make_runner(tmp_path / name, 1, load_from=str(path)).train()]
+                   safely(lambda: CheckpointLoader.load_checkpoint(str(path))),
+                   run_failing(lambda: make_runner(tmp_path / name, 1,
+                                                   load_from=str(path)).train())]
         for load in loaders:
             with pytest.raises(IncompleteCheckpointError,
                                match=f'checkpoint {path} is incomplete: {reasons[name]}'):
@@ -230,3 +301,64 @@ def test_cut_off_old_style_pickle_is_called_incomplete(tmp_path):
     path.write_bytes(pickle.dumps({'state_dict': {'w': list(range(100))}}, protocol=2)[:40])
     with pytest.raises(IncompleteCheckpointError, match='its data ends early \\(40 bytes\\)'):
         load_checkpoint_file(path)
+
+
+@pytest.mark.slow
+def test_files_that_are_no_checkpoint_are_named_before_any_word_about_code(tmp_path):
+    lfs = tmp_path / 'epoch_200.pth'
+    lfs.write_text('version https://git-lfs.github.com/spec/v1\noid sha256:' + '0' * 64
+                   + '\nsize 97000000\n')
+    page = tmp_path / 'download.pth'
+    page.write_text('<html><head><title>Sign in</title></head></html>')
+    for path, what in ((lfs, 'a Git LFS pointer'), (page, 'an HTML page')):
+        loaders = [lambda: load_checkpoint_file(path),
+                   safely(lambda: CheckpointLoader.load_checkpoint(str(path))),
+                   run_failing(lambda: make_runner(tmp_path / path.stem, 1,
+                                                   load_from=str(path)).train())]
+        for load in loaders:
+            with pytest.raises(NotACheckpointError) as error:
+                load()
+            assert str(error.value).startswith(f'{path} is not a PyTorch checkpoint: it is {what}')
+            assert TRUSTED_ENV not in str(error.value) and 'run code' not in str(error.value)
+
+
+def test_a_zip_archive_of_other_files_is_named(tmp_path):
+    import zipfile
+    path = tmp_path / 'weights.pth'
+    with zipfile.ZipFile(path, 'w') as archive:
+        archive.writestr('model/README.txt', 'weights inside')
+    with pytest.raises(NotACheckpointError, match='a zip archive of 1 files .* without the '
+                                                  'data.pkl'):
+        load_checkpoint_file(path)
+
+
+def test_a_detectron2_pickle_loads(tmp_path):
+    path = tmp_path / 'r50.pkl'
+    model = {'stem.conv1.weight': np.ones((2, 3, 7, 7), np.float32)}
+    path.write_bytes(pickle.dumps({'model': model, '__author__': 'MOCO'}))
+    loaded = load_checkpoint_file(path)
+    np.testing.assert_array_equal(loaded['model']['stem.conv1.weight'], model['stem.conv1.weight'])
+
+
+def test_bytes_of_no_known_format_are_no_checkpoint(tmp_path):
+    path = tmp_path / 'noise.pth'
+    path.write_bytes(bytes(range(7, 256)) * 4)
+    with pytest.raises(NotACheckpointError,
+                       match=f'{path} is not a PyTorch checkpoint: its first bytes'):
+        load_checkpoint_file(path)
+
+
+def test_a_block_never_left_changes_nothing_when_collected():
+    import gc
+    allowed = torch.serialization.get_safe_globals()
+    abandoned = safe_checkpoint_loading()  # as in a run that failed without after_run
+    abandoned.__enter__()
+    CheckpointLoader._schemes[''] = load_from_local  # what the tool's own block restores
+    torch.serialization.clear_safe_globals()
+    torch.serialization.add_safe_globals(allowed)
+    with safe_checkpoint_loading():
+        del abandoned
+        gc.collect()
+        assert CheckpointLoader._schemes[''] is not load_from_local
+        assert HistoryBuffer in torch.serialization.get_safe_globals()
+    assert CheckpointLoader._schemes[''] is load_from_local
