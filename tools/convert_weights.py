@@ -1,89 +1,131 @@
-"""Convert a pretraining checkpoint's backbone for mmdet / mmpretrain, torchvision or detectron2.
+"""Convert a checkpoint's ResNet backbone for mmdet / mmpretrain, torchvision or detectron2.
 
 Usage:
     python tools/convert_weights.py SRC DST --to {mmdet,torchvision,detectron2} [--prefix P]
         [--force] [--allow-nonstandard-stem]
 
-SRC is read with torch's safe unpickler (no code from the file runs). The backbone (keys under
-``--prefix``, default ``backbone.``) must be a complete ResNet; otherwise the tool exits with
-status 1 and says what is missing. It prints the converted and the dropped keys.
+SRC may be any of the field's layouts: our pretraining checkpoints and converted files,
+mmpretrain / mmselfsup / mmdet checkpoints, the official JigClu and MoCo training scripts' files,
+torchvision state dicts and detectron2 pickles (``mejigclu_mm.converters.resolve_backbone``). It
+is read with the safe loader (no code from the file runs); a file that is no checkpoint (a Git
+LFS pointer, a web page, an image) is named for what it is. The backbone is found in SRC, or
+taken under ``--prefix`` (the keys as stored in SRC, e.g. ``module.encoder.``), and must be a
+complete ResNet with finite weights; otherwise the tool exits with status 1 and says why. It
+prints the converted and the dropped tensors.
 
-DST is never SRC (converting in place would leave the backbone alone in the training checkpoint)
-and an existing DST is only replaced with ``--force``; DST is written whole or not at all.
-torchvision's and detectron2's ResNets have a 7 x 7 stem: a backbone with another stem (the
-small-image ``ResNet_CIFAR``) is refused for them unless ``--allow-nonstandard-stem`` is given.
+``--to detectron2`` also prints the detectron2 settings the weights need and writes them beside
+DST as a YAML config fragment (DST with the suffix ``.yaml``).
+
+No output is ever SRC (converting in place would leave the backbone alone in the training
+checkpoint), and an existing output is only replaced with ``--force``; each is written whole or
+not at all. torchvision's and detectron2's ResNets have a 7 x 7 stem: a backbone with another stem
+(the small-image ``ResNet_CIFAR``) is refused for them unless ``--allow-nonstandard-stem`` is
+given.
 """
 import argparse
 import os
 import pickle
 import sys
+import tempfile
 from collections import Counter
+from typing import Callable, List
 
 import torch
 
-from mejigclu_mm.converters import (BackboneError, backbone_state_dict, check_complete_resnet,
-                                    check_standard_stem, to_detectron2, to_mmdet, to_torchvision)
-from mejigclu_mm.utils import load_checkpoint_file
+from mejigclu_mm.converters import (BackboneError, CheckpointLayoutError, check_complete_resnet,
+                                    check_standard_stem, detectron2_command_line,
+                                    detectron2_settings, detectron2_settings_yaml,
+                                    read_checkpoint_weights, resolve_backbone, to_detectron2,
+                                    to_mmdet, to_torchvision)
+from mejigclu_mm.utils import NonFiniteCheckpointError, NotACheckpointError
 
 WRITERS = {'mmdet': to_mmdet, 'torchvision': to_torchvision, 'detectron2': to_detectron2}
 STANDARD_STEM_FORMATS = ('torchvision', 'detectron2')
+AUTO_PREFIX = 'auto'
 
 
 class DestinationError(ValueError):
-    """DST would overwrite SRC, or an existing file without --force."""
+    """An output would overwrite SRC, or an existing file without --force."""
 
 
-def check_destination(src: str, dst: str, force: bool = False) -> None:
-    """Refuse a DST that is SRC (always) or that exists (unless ``force``).
+def settings_path(dst: str) -> str:
+    """Where ``--to detectron2`` writes its settings: DST with the suffix ``.yaml``."""
+    path = os.path.splitext(dst)[0] + '.yaml'
+    return path if path != dst else dst + '.yaml'
+
+
+def outputs(dst: str, to: str) -> List[str]:
+    """Every file the conversion writes."""
+    return [dst, settings_path(dst)] if to == 'detectron2' else [dst]
+
+
+def check_destination(src: str, dst: str, force: bool = False, name: str = 'DST') -> None:
+    """Refuse an output that is SRC (always) or that exists (unless ``force``).
 
     Args:
         src (str): The checkpoint to convert.
-        dst (str): The output file.
-        force (bool): Replace an existing DST. Defaults to False.
+        dst (str): An output file.
+        force (bool): Replace an existing output. Defaults to False.
+        name (str): What the output is, for the message. Defaults to 'DST'.
     """
     same = os.path.realpath(src) == os.path.realpath(dst) or (
         os.path.exists(src) and os.path.exists(dst) and os.path.samefile(src, dst))
     if same:
         raise DestinationError(
-            f'DST {dst} is SRC {src}: converting in place would replace the checkpoint with its '
-            f'backbone alone; give another DST (even --force does not allow this)')
+            f'{name} {dst} is SRC {src}: converting in place would replace the checkpoint with '
+            f'its backbone alone; give another DST (even --force does not allow this)')
     if os.path.isdir(dst):
-        raise DestinationError(f'DST {dst} is a directory; give a file name')
+        raise DestinationError(f'{name} {dst} is a directory; give a file name')
     if os.path.exists(dst) and not force:
-        raise DestinationError(f'DST {dst} exists; pass --force to overwrite it, or give another '
-                               f'DST')
+        raise DestinationError(f'{name} {dst} exists; pass --force to overwrite it, or give '
+                               f'another DST')
 
 
-def _write(out, dst: str, to: str) -> None:
-    """Write ``out`` to a temporary file beside ``dst``, then move it in place."""
-    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    part = f'{dst}.part'
+def write_atomically(dst: str, write: Callable[[str], None]) -> None:
+    """Call ``write(path)`` on a temporary file beside ``dst``, then move it to ``dst``."""
+    folder = os.path.dirname(os.path.abspath(dst))
+    os.makedirs(folder, exist_ok=True)
+    handle, part = tempfile.mkstemp(dir=folder, prefix=f'.{os.path.basename(dst)}.',
+                                    suffix='.part')
+    os.close(handle)
     try:
-        if to == 'detectron2':
-            with open(part, 'wb') as file:
-                pickle.dump(out, file)
-        else:
-            torch.save(out, part)
+        write(part)
         os.replace(part, dst)
     finally:
         if os.path.exists(part):
             os.remove(part)
 
 
-def convert(src: str, dst: str, to: str, prefix: str = 'backbone.',
+def _pickle_to(obj) -> Callable[[str], None]:
+    def write(path):
+        with open(path, 'wb') as file:
+            pickle.dump(obj, file)
+    return write
+
+
+def _text_to(text: str) -> Callable[[str], None]:
+    def write(path):
+        with open(path, 'w') as file:
+            file.write(text)
+    return write
+
+
+def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
             allow_nonstandard_stem: bool = False) -> dict:
-    """Convert ``src`` into ``dst``; returns the written object.
+    """Convert ``src`` into ``dst`` (and its settings for detectron2); returns the written object.
 
     Args:
-        src (str): The pretraining checkpoint.
+        src (str): The checkpoint.
         dst (str): The output file (checked by :func:`check_destination` beforehand).
         to (str): 'mmdet', 'torchvision' or 'detectron2'.
-        prefix (str): The backbone's key prefix in ``src``. Defaults to 'backbone.'.
+        prefix (str): Where the backbone stands in ``src``, the keys as stored; 'auto' finds
+            it. Defaults to 'auto'.
         allow_nonstandard_stem (bool): Write torchvision / detectron2 files from a backbone
             whose stem they do not have (with a warning). Defaults to False.
     """
-    checkpoint = load_checkpoint_file(src)
-    state = backbone_state_dict(checkpoint, prefix)
+    weights = read_checkpoint_weights(src)
+    backbone = resolve_backbone(weights, None if prefix == AUTO_PREFIX else prefix)
+    state = backbone.state
     depth = check_complete_resnet(state)
     if to in STANDARD_STEM_FORMATS:
         try:
@@ -92,41 +134,60 @@ def convert(src: str, dst: str, to: str, prefix: str = 'backbone.',
             if not allow_nonstandard_stem:
                 raise
             print(f'convert_weights: warning: {src}: {error}', file=sys.stderr)
-    all_keys = checkpoint.get('state_dict', checkpoint)
-    dropped = Counter(k.split('.')[0] for k in all_keys if not k.startswith(prefix))
-    stages = Counter(k.split('.')[0] for k in state)
-    print(f'{src}: ResNet-{depth} backbone, {len(state)} tensors')
-    for stage, count in stages.items():
+    print(f'{src}: ResNet-{depth} backbone under "{backbone.prefix}", {len(state)} tensors'
+          + (f' ({backbone.note})' if backbone.note else ''))
+    for stage, count in Counter(k.split('.')[0] for k in state).items():
         print(f'  converted {stage}: {count} tensors')
-    for top, count in dropped.items():
-        print(f'  dropped {top}.*: {count} tensors (not backbone)')
+    for group, count in backbone.dropped.items():
+        print(f'  dropped {group}.*: {count} tensors (not the backbone)')
+    if backbone.others:
+        print(f'  dropped other entries: {", ".join(backbone.others)}')
     out = WRITERS[to](state)
-    _write(out, dst, to)
+    write_atomically(dst, _pickle_to(out) if to == 'detectron2' else
+                     lambda path: torch.save(out, path))
     print(f'wrote {dst} ({to})')
+    if to == 'detectron2':
+        settings = detectron2_settings(os.path.abspath(dst), depth)
+        yaml_path = settings_path(dst)
+        write_atomically(yaml_path, _text_to(detectron2_settings_yaml(settings)))
+        print(f'detectron2 needs these settings for these weights (written to {yaml_path}; '
+              f'with its defaults they load and train quietly worse):')
+        for key, value in settings.items():
+            print(f'  {key}: {value}')
+        print(f'merge them into your config (cfg.merge_from_file("{yaml_path}")) or add them to '
+              f'train_net.py\'s command line:\n  {detectron2_command_line(settings)}')
     return out
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='pretraining checkpoint (tools/train.py output)')
+    parser.add_argument('src', help='checkpoint (pretraining, mmpretrain / mmdet, official '
+                        'JigClu / MoCo, torchvision, detectron2 .pkl)')
     parser.add_argument('dst', help='output file')
     parser.add_argument('--to', choices=sorted(WRITERS), required=True)
-    parser.add_argument('--prefix', default='backbone.', help='backbone key prefix in SRC')
-    parser.add_argument('--force', action='store_true', help='overwrite an existing DST')
+    parser.add_argument('--prefix', default=AUTO_PREFIX,
+                        help='where the backbone stands in SRC, the keys as stored (e.g. '
+                        '"backbone.", "module.encoder.", "" for the top level); "auto" '
+                        '(default) finds it')
+    parser.add_argument('--force', action='store_true', help='overwrite existing outputs')
     parser.add_argument('--allow-nonstandard-stem', action='store_true',
                         help='write --to torchvision / detectron2 files from a backbone whose '
                         'stem is not 7 x 7 (e.g. ResNet_CIFAR); the model must be built with '
                         'that stem to load them')
     args = parser.parse_args(argv)
     try:
-        check_destination(args.src, args.dst, args.force)
+        for index, path in enumerate(outputs(args.dst, args.to)):
+            check_destination(args.src, path, args.force, 'DST' if index == 0 else 'settings')
     except DestinationError as error:
         print(f'convert_weights: {error}', file=sys.stderr)
         return 1
     try:
         convert(args.src, args.dst, args.to, args.prefix, args.allow_nonstandard_stem)
-    except (BackboneError, FileNotFoundError, EOFError, pickle.UnpicklingError) as error:
-        print(f'convert_weights: {args.src}: {error}', file=sys.stderr)
+    except (BackboneError, CheckpointLayoutError, NonFiniteCheckpointError, NotACheckpointError,
+            FileNotFoundError, EOFError, pickle.UnpicklingError) as error:
+        message = str(error)
+        named = message if args.src in message else f'{args.src}: {message}'
+        print(f'convert_weights: {named}', file=sys.stderr)
         return 1
     return 0
 

@@ -6,22 +6,27 @@ Usage:
 
 CHECKPOINT must hold the config's whole model, as ``tools/train.py CONFIG`` writes it: one that
 leaves tensors out (e.g. a pretraining checkpoint given with a linear config, which has no
-``head.*``) is refused with the missing keys, instead of evaluating a partly random model.
+``head.*``) is refused with the missing keys, instead of evaluating a partly random model, and so
+is one with NaN or Inf weights or a file that is no checkpoint. Checkpoints load with the safe
+loader (``mejigclu_mm.utils.safe_checkpoint_loading``).
 """
 import argparse
 import os.path as osp
 import pickle
 
-import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
+import mejigclu_mm  # noqa: F401  (registrations)
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import Runner
 
-from mejigclu_mm.converters import CheckpointKeysError, checkpoint_state_dict, uncovered
-from mejigclu_mm.converters.state_match import describe_uncovered, key_groups
+from mejigclu_mm.converters import (CheckpointLayoutError, check_finite, describe_uncovered,
+                                    key_groups, read_checkpoint_weights, uncovered,
+                                    without_ddp_prefix)
 from mejigclu_mm.engine.distributed import (add_launcher_arguments, init_cpu_distributed,
                                              parse_launcher_args)
+from mejigclu_mm.utils import (NonFiniteCheckpointError, NotACheckpointError,
+                               safe_checkpoint_loading)
 
 
 def parse_args(argv=None):
@@ -50,8 +55,10 @@ def check_checkpoint_covers(model, checkpoint: str, config: str) -> None:
     """
     model = model.module if is_model_wrapper(model) else model
     try:
-        state = checkpoint_state_dict(CheckpointLoader.load_checkpoint(checkpoint, 'cpu'))
-    except (FileNotFoundError, EOFError, pickle.UnpicklingError, CheckpointKeysError) as error:
+        weights = read_checkpoint_weights(checkpoint)
+        state = without_ddp_prefix(weights.tensors)  # as mmengine's load_checkpoint reads it
+    except (FileNotFoundError, EOFError, pickle.UnpicklingError, CheckpointLayoutError,
+            NotACheckpointError) as error:
         raise SystemExit(f'test: {checkpoint}: {error}') from None
     missing, mismatched = uncovered(model, state)
     if missing or mismatched:
@@ -64,6 +71,11 @@ def check_checkpoint_covers(model, checkpoint: str, config: str) -> None:
             f'with tools/train.py {config} --cfg-options '
             f'model.backbone.init_cfg.checkpoint={checkpoint}, then test the checkpoint in that '
             f'run\'s work dir')
+    try:
+        check_finite({weights.stored(name): value for name, value in state.items()
+                      if name in model.state_dict()}, checkpoint)
+    except NonFiniteCheckpointError as error:
+        raise SystemExit(f'test: {error}') from None
 
 
 def main(argv=None):
@@ -76,9 +88,10 @@ def main(argv=None):
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     init_cpu_distributed(cfg)  # without a GPU, --launcher pytorch / slurm use gloo
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    check_checkpoint_covers(runner.model, args.checkpoint, args.config)
-    metrics = runner.test()
+    with safe_checkpoint_loading():  # load_from through the safe loader
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        check_checkpoint_covers(runner.model, args.checkpoint, args.config)
+        metrics = runner.test()
     if args.out:
         import mmengine
         mmengine.dump(metrics, args.out)

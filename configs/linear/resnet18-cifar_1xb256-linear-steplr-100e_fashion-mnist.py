@@ -31,7 +31,7 @@ model = dict(
         out_indices=(3, ),
         frozen_stages=4,
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+        init_cfg=dict(type='StrictPretrained', checkpoint=None)),  # backbone found in the file
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',

@@ -15,7 +15,7 @@ model = dict(
     backbone=dict(
         frozen_stages=4,
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+        init_cfg=dict(type='StrictPretrained', checkpoint=None)),  # backbone found in the file
     head=dict(init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
 train_dataloader = dict(batch_size=64, num_workers=8)
 val_dataloader = dict(batch_size=64, num_workers=8)

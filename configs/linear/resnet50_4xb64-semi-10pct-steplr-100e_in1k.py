@@ -17,7 +17,7 @@ model = dict(
         frozen_stages=-1,
         norm_eval=False,
         norm_cfg=dict(type='SyncBN'),
-        init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.')),
+        init_cfg=dict(type='StrictPretrained', checkpoint=None)),  # backbone found in the file
     head=dict(init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
 train_dataloader = dict(
     batch_size=64, num_workers=8,

@@ -1,13 +1,20 @@
-"""Turn pretraining checkpoints into backbone weights for downstream frameworks."""
-from .formats import NAME_PIECES, from_detectron2, to_detectron2, to_mmdet, to_torchvision
-from .resnet_keys import (BackboneError, backbone_state_dict, check_complete_resnet,
-                          check_standard_stem, expected_resnet_keys, infer_resnet_depth)
-from .state_match import (CheckpointKeysError, checkpoint_state_dict, find_module_state,
-                          uncovered)
+"""Find a ResNet backbone in the field's checkpoint layouts and write it for other frameworks."""
+from .checkpoint_layouts import (BackboneWeights, CheckpointLayoutError, CheckpointWeights,
+                                 checkpoint_weights, read_checkpoint_weights, resolve_backbone)
+from .detectron2_settings import (detectron2_command_line, detectron2_settings,
+                                  detectron2_settings_yaml)
+from .finite_weights import check_finite
+from .formats import (NAME_PIECES, from_detectron2, to_detectron2, to_mmdet, to_torchvision,
+                      torchvision_name)
+from .resnet_keys import (BackboneError, check_complete_resnet, check_standard_stem,
+                          expected_resnet_keys, infer_resnet_depth)
+from .state_match import describe_uncovered, key_groups, uncovered, without_ddp_prefix
 
 __all__ = [
-    'NAME_PIECES', 'from_detectron2', 'to_detectron2', 'to_mmdet', 'to_torchvision',
-    'BackboneError', 'backbone_state_dict', 'check_complete_resnet', 'check_standard_stem',
-    'expected_resnet_keys', 'infer_resnet_depth', 'CheckpointKeysError', 'checkpoint_state_dict',
-    'find_module_state', 'uncovered'
+    'BackboneWeights', 'CheckpointLayoutError', 'CheckpointWeights', 'checkpoint_weights',
+    'read_checkpoint_weights', 'resolve_backbone', 'detectron2_command_line', 'detectron2_settings',
+    'detectron2_settings_yaml', 'check_finite', 'NAME_PIECES', 'from_detectron2',
+    'to_detectron2', 'to_mmdet', 'to_torchvision', 'torchvision_name', 'BackboneError',
+    'check_complete_resnet', 'check_standard_stem', 'expected_resnet_keys', 'infer_resnet_depth',
+    'describe_uncovered', 'key_groups', 'uncovered', 'without_ddp_prefix'
 ]

@@ -60,6 +60,18 @@ _detectron2_name = _renamer(NAME_PIECES, 'torchvision')
 _torchvision_name = _renamer([(d2, tv) for tv, d2 in NAME_PIECES], 'detectron2')
 
 
+def torchvision_name(name: str) -> str:
+    """A detectron2 ResNet name (``stem.*``, ``res2.*``-``res5.*``) under torchvision's names.
+
+    Args:
+        name (str): The detectron2 name, without any prefix.
+
+    Raises:
+        KeyError: ``name`` is no detectron2 ResNet name.
+    """
+    return _torchvision_name(name)
+
+
 def to_mmdet(state: Dict[str, torch.Tensor]) -> dict:
     """A checkpoint whose state dict is the backbone alone, as ``init_cfg=Pretrained`` loads it
     into mmdet's / mmpretrain's ``ResNet`` (same names as torchvision).
@@ -96,4 +108,4 @@ def from_detectron2(model: Dict[str, object]) -> 'OrderedDict[str, torch.Tensor]
     Args:
         model (dict): The ``model`` entry of a detectron2 checkpoint (arrays or tensors).
     """
-    return OrderedDict((_torchvision_name(k), torch.as_tensor(v)) for k, v in model.items())
+    return OrderedDict((torchvision_name(k), torch.as_tensor(v)) for k, v in model.items())

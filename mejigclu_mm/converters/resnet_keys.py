@@ -1,6 +1,5 @@
-"""Extract a pretrained ResNet backbone and check it is complete."""
+"""Check that a ResNet backbone's tensors are complete, and infer its depth."""
 import re
-from collections import OrderedDict
 from typing import Dict, Tuple
 
 import torch
@@ -17,25 +16,6 @@ RESNET_STAGE_BLOCKS = {
 
 class BackboneError(ValueError):
     """The checkpoint holds no backbone, or an incomplete or unknown one."""
-
-
-def backbone_state_dict(checkpoint: dict,
-                        prefix: str = 'backbone.') -> 'OrderedDict[str, torch.Tensor]':
-    """The ``prefix``-ed tensors of a checkpoint's state dict, with the prefix removed.
-
-    Args:
-        checkpoint (dict): A loaded checkpoint, or a bare state dict.
-        prefix (str): The backbone's key prefix. Defaults to 'backbone.'.
-    """
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict):
-        raise BackboneError('the checkpoint holds no state dict')
-    backbone = OrderedDict((k[len(prefix):], v) for k, v in state.items()
-                           if k.startswith(prefix) and isinstance(v, torch.Tensor))
-    if not backbone:
-        raise BackboneError(f'the checkpoint has no "{prefix}*" weights (keys start with: '
-                            f'{sorted({k.split(".")[0] for k in state})[:8]})')
-    return backbone
 
 
 def expected_resnet_keys(depth: int) -> Dict[str, None]:
@@ -69,9 +49,13 @@ def infer_resnet_depth(state: Dict[str, torch.Tensor]) -> Tuple[int, str]:
 
 
 def check_complete_resnet(state: Dict[str, torch.Tensor]) -> int:
-    """Raise :class:`BackboneError` unless ``state`` is a whole ResNet; return its depth."""
+    """Raise :class:`BackboneError` unless ``state`` is a whole ResNet; return its depth.
+
+    BN's ``num_batches_tracked`` counters may be absent: detectron2 files do not carry them,
+    and torch fills them in when a state dict without them is loaded.
+    """
     depth, _ = infer_resnet_depth(state)
-    expected = expected_resnet_keys(depth)
+    expected = [k for k in expected_resnet_keys(depth) if not k.endswith('num_batches_tracked')]
     missing = [k for k in expected if k not in state]
     if missing:
         raise BackboneError(f'the ResNet-{depth} backbone misses {len(missing)} of '

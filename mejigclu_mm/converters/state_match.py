@@ -1,38 +1,25 @@
-"""Match a checkpoint's state dict to a module: find its weights, list what it does not cover.
+"""Match a state dict to a module: say exactly which of the module's tensors it leaves out.
 
 mmengine loads weights with ``strict=False`` and only warns about missing keys, so a checkpoint
 that lacks part of a model leaves that part randomly initialised (and, for a frozen backbone,
-random for good). The functions here find the tensors meant for a module in the known layouts
-and say exactly which of the module's tensors a checkpoint leaves out.
+random for good). Finding the module's tensors in the field's layouts is
+:mod:`mejigclu_mm.converters.checkpoint_layouts`'s job.
 """
 import re
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 from torch import nn
 
-PRETRAIN_PREFIX = 'backbone.'
 
-
-class CheckpointKeysError(ValueError):
-    """A checkpoint does not hold every tensor of the module it should initialise."""
-
-
-def checkpoint_state_dict(checkpoint) -> 'OrderedDict[str, object]':
-    """The state dict of a loaded checkpoint, with DataParallel's ``module.`` prefix removed
-    (as mmengine's ``load_checkpoint`` does).
+def without_ddp_prefix(state: Dict[str, object]) -> 'OrderedDict[str, object]':
+    """``state`` with DataParallel's ``module.`` prefix removed, as mmengine's
+    ``load_checkpoint`` (``load_from``, ``tools/test.py``) reads a whole model's weights.
 
     Args:
-        checkpoint: A loaded checkpoint (``{'state_dict': ...}``) or a bare state dict.
-
-    Raises:
-        CheckpointKeysError: the checkpoint holds no dict of tensors.
+        state (dict): A state dict.
     """
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict):
-        raise CheckpointKeysError(f'the checkpoint holds no state dict (found '
-                                  f'{type(state if state is not None else checkpoint).__name__})')
     return OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in state.items())
 
 
@@ -101,58 +88,3 @@ def describe_uncovered(module: nn.Module, missing: Sequence[str],
         parts.append(f'{len(mismatched)} have another shape: {"; ".join(mismatched[:limit])}'
                      f'{more}')
     return '; '.join(parts)
-
-
-def find_module_state(module: nn.Module, state: Dict[str, object],
-                      prefix: Optional[str] = None) -> Tuple['OrderedDict[str, object]', str]:
-    """The part of ``state`` that initialises ``module``, in the known layouts.
-
-    Tried in order: the keys under ``prefix`` (all keys when it is None); then the other known
-    layout: a pretraining checkpoint's ``backbone.*`` keys when no prefix was given (what
-    ``tools/convert_weights.py --to mmdet`` would extract), or the keys as they are (a converted
-    backbone file) when the prefix finds nothing complete.
-
-    Args:
-        module (nn.Module): The module to initialise.
-        state (dict): The checkpoint's state dict (:func:`checkpoint_state_dict`).
-        prefix (str, optional): The prefix the config names. Defaults to None.
-
-    Returns:
-        tuple[OrderedDict, str]: The module's tensors under its own names, and '' when they were
-        found where the config said, or else a sentence saying which layout was used.
-
-    Raises:
-        CheckpointKeysError: no layout covers the module; says what is missing and which key
-            groups the file holds.
-    """
-    prefix = prefix or ''
-    if prefix and not prefix.endswith('.'):  # as mmengine reads it
-        prefix += '.'
-    layouts = [(prefix, '')]
-    if prefix:
-        layouts.append(('', f'it has no complete "{prefix}*" weights but holds the module\'s '
-                            f'tensors under their own names (a converted backbone); loading those'))
-    elif any(k.startswith(PRETRAIN_PREFIX) for k in state):
-        layouts.append((PRETRAIN_PREFIX, f'it is a pretraining checkpoint: loading its '
-                                         f'"{PRETRAIN_PREFIX}*" weights, as '
-                                         f'tools/convert_weights.py --to mmdet would'))
-    best = None
-    for layout_prefix, note in layouts:
-        candidate = with_prefix(state, layout_prefix)
-        missing, mismatched = uncovered(module, candidate)
-        if not missing and not mismatched:
-            return candidate, note
-        if candidate and (best is None or len(missing) + len(mismatched) < best[0]):
-            best = (len(missing) + len(mismatched), layout_prefix, missing, mismatched)
-    tried = ' and '.join(f'"{p}*"' if p else 'their own names' for p, _ in layouts)
-    name = type(module).__name__
-    if best is None:
-        raise CheckpointKeysError(f'it holds none of the {name}\'s tensors (looked under {tried}); '
-                                  f'its keys start with: {key_groups(state)[:12]}')
-    _, layout_prefix, missing, mismatched = best
-    if len(layouts) > 1:
-        tried += ', closest: ' + (f'"{layout_prefix}*"' if layout_prefix else 'their own names')
-    raise CheckpointKeysError(
-        f'it does not hold the whole {name} (looked under {tried}): '
-        f'{describe_uncovered(module, missing, mismatched)}. Its keys start with: '
-        f'{key_groups(state)[:12]}')

@@ -5,6 +5,7 @@ What ``tools/knn_eval.py`` and ``tools/linear_probe.py`` share: CONFIG is a clas
 preprocessor and whose dataloaders give the labelled images; CHECKPOINT goes into the backbone.
 """
 import copy
+import inspect
 import logging
 import os.path as osp
 from typing import Optional
@@ -16,47 +17,65 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmpretrain.registry import MODELS
-from ..utils import load_checkpoint_file
+from ..converters import read_checkpoint_weights, resolve_backbone
+from ..engine.hooks import ChannelsLastHook
+from ..models.utils.pretrained_init import StrictPretrainedInit
 from .features import extract_features
 
 RANDOM_INIT = 'none'
+AUTO_PREFIX = 'auto'
 
 
-def checkpoint_prefix(checkpoint: str) -> Optional[str]:
-    """The ``init_cfg`` prefix under which ``checkpoint`` holds a backbone.
+def checkpoint_prefix(checkpoint: str) -> str:
+    """Where ``checkpoint`` holds its ResNet backbone, as its keys are stored.
 
-    ``'backbone.'`` when its state dict has keys with that prefix (pretraining and classifier
-    checkpoints), else None: the file is a backbone alone (``tools/convert_weights.py --to
-    mmdet`` / ``--to torchvision``), loaded as it is.
+    ``'backbone.'`` for ours and mmpretrain's, ``'module.encoder.'`` for the official JigClu
+    file, ``''`` for a backbone alone (:func:`mejigclu_mm.converters.resolve_backbone`).
 
     Args:
         checkpoint (str): Checkpoint file.
 
     Returns:
-        str | None: The prefix for ``dict(type='Pretrained', prefix=...)``.
+        str: The prefix for ``--prefix`` / ``init_cfg=dict(type='StrictPretrained', prefix=...)``.
     """
-    state = load_checkpoint_file(checkpoint)
-    if isinstance(state, dict):
-        state = state.get('state_dict', state.get('model', state))
-    keys = state.keys() if isinstance(state, dict) else ()
-    return 'backbone.' if any(str(k).startswith('backbone.') for k in keys) else None
+    return resolve_backbone(read_checkpoint_weights(checkpoint)).prefix
 
 
-def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = 'auto',
+def converts_to_channels_last(cfg: Config, device: str) -> bool:
+    """Whether the config's runs would put the model in channels-last layout on ``device``.
+
+    The rule of :class:`~mejigclu_mm.engine.hooks.ChannelsLastHook`: the config lists the hook,
+    its ``convert`` is on and ``device``'s type is one of its ``devices``.
+
+    Args:
+        cfg (Config): The config.
+        device (str): The device the model goes to, e.g. 'cpu', 'cuda:1'.
+    """
+    defaults = inspect.signature(ChannelsLastHook).parameters
+    for hook in cfg.get('custom_hooks') or ():
+        if isinstance(hook, dict) and str(hook.get('type')).split('.')[-1] == 'ChannelsLastHook':
+            devices = tuple(hook.get('devices', defaults['devices'].default))
+            return bool(hook.get('convert', defaults['convert'].default)) and \
+                torch.device(device).type in devices
+    return False
+
+
+def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = AUTO_PREFIX,
                             device: str = 'cpu', seed: int = 0) -> torch.nn.Module:
     """Build ``cfg.model`` in eval mode with ``checkpoint`` loaded into its backbone.
 
-    The checkpoint goes through ``model.backbone.init_cfg = dict(type='Pretrained', ...)`` and
-    ``init_weights()``: the path the configs use, so that its checks (missing keys) and format
-    conversions apply here too. ``checkpoint='none'`` evaluates a randomly initialised backbone:
+    The checkpoint goes into the backbone through :class:`StrictPretrainedInit`, the loader of
+    the configs' ``init_cfg``, so that its layouts, checks (missing keys, NaN / Inf weights) and
+    messages apply here too. ``checkpoint='none'`` evaluates a randomly initialised backbone:
     the backbone's own default initialisation (its class's ``init_cfg``, e.g. Kaiming for
     mmpretrain's ResNet), seeded by ``seed``.
 
     Args:
         cfg (Config): A classification config (``model`` with a ``backbone``).
         checkpoint (str): Checkpoint file, or ``'none'`` for a random backbone.
-        prefix (str): Key prefix of the backbone in the file; ``'auto'`` picks it with
-            :func:`checkpoint_prefix`, ``''`` loads the file as it is. Defaults to 'auto'.
+        prefix (str): Where the backbone stands in the file, the keys as stored (e.g.
+            'backbone.', 'module.encoder.', '' for the top level); ``'auto'`` finds it.
+            Defaults to 'auto'.
         device (str): Device of the model. Defaults to 'cpu'.
         seed (int): Seed of the random initialisation. Defaults to 0.
 
@@ -73,15 +92,10 @@ def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = 'auto',
         raise KeyError(f'config {cfg.filename}: model ({model_cfg.get("type")}) has no backbone')
     if cfg.get('data_preprocessor') is not None:  # as mmengine's Runner merges it
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    if checkpoint.lower() == RANDOM_INIT:
-        model_cfg.backbone.pop('init_cfg', None)
-    else:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint} does not exist or is not a file')
-        if prefix == 'auto':
-            prefix = checkpoint_prefix(checkpoint)
-        model_cfg.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint,
-                                           prefix=prefix or None)
+    random_init = checkpoint.lower() == RANDOM_INIT
+    if not random_init and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist or is not a file')
+    model_cfg.backbone.pop('init_cfg', None)  # the class's own; the checkpoint comes after
     torch.manual_seed(seed)
     model = MODELS.build(model_cfg)
     # init_weights() lists every parameter's initialisation at INFO level when no log file is
@@ -91,13 +105,16 @@ def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = 'auto',
     logger.setLevel(logging.WARNING)
     try:
         model.init_weights()
+        if not random_init:
+            loaded = StrictPretrainedInit(
+                checkpoint=checkpoint, prefix=None if prefix == AUTO_PREFIX else prefix
+            ).load(model.backbone)
     finally:
         logger.setLevel(level)
-    if any(hook.get('type') == 'ChannelsLastHook' and hook.get('convert', True)
-           for hook in cfg.get('custom_hooks') or ()):
+    if converts_to_channels_last(cfg, device):
         model.to(memory_format=torch.channels_last)  # as the config's runs do (a speed option)
-    source = 'random init' if checkpoint.lower() == RANDOM_INIT else \
-        f'{checkpoint} (prefix {model_cfg.backbone.init_cfg.prefix!r})'
+    source = 'random init' if random_init else \
+        f'{checkpoint} (prefix "{loaded.prefix}"; dropped: {loaded.dropped_text()})'
     print(f'backbone {model_cfg.backbone.type}: {source}')
     return model.to(device).eval()
 

@@ -38,7 +38,7 @@ def test_checkpoint_goes_into_the_backbone(tmp_path, prefixed):
     if prefixed:
         saved['neck.fc.weight'] = torch.zeros(2, 2)
     torch.save({'state_dict': saved}, path)
-    assert checkpoint_prefix(str(path)) == ('backbone.' if prefixed else None)
+    assert checkpoint_prefix(str(path)) == ('backbone.' if prefixed else '')
     model = build_frozen_classifier(Config.fromfile(LINEAR), str(path))
     assert not model.training
     loaded = model.backbone.state_dict()
@@ -68,3 +68,52 @@ def test_bank_is_the_training_set_through_the_val_pipeline(fashion_mnist_format_
     assert first[0].shape == (32, 3, 32, 32) and torch.equal(first[0], first[1])  # in order
     labels = torch.cat([torch.cat([s.gt_label for s in batch['data_samples']]) for batch in bank])
     assert labels.tolist() == [bank.dataset.get_gt_labels()[i] for i in range(60)]
+
+
+def test_the_official_jigclu_file_goes_in_with_or_without_its_prefix(tmp_path, capsys):
+    state = random_backbone_state(0)
+    path = tmp_path / 'model_best.pth.tar'
+    weights = {f'module.encoder.{k}': v for k, v in state.items()}
+    weights.update({'module.encoder.fc_loc.weight': torch.zeros(4, 512),
+                    'module.encoder.fc_loc.bias': torch.zeros(4)})
+    torch.save({'epoch': 200, 'arch': 'resnet18', 'state_dict': weights}, path)
+    assert checkpoint_prefix(str(path)) == 'module.encoder.'
+    for prefix in ('auto', 'module.encoder.'):
+        model = build_frozen_classifier(Config.fromfile(LINEAR), str(path), prefix=prefix)
+        for name, value in state.items():
+            torch.testing.assert_close(model.backbone.state_dict()[name], value, msg=name)
+        assert (f'{path} (prefix "module.encoder."; dropped: module.encoder.fc_loc.* '
+                f'(2 tensors); other entries: epoch, arch)') in capsys.readouterr().out
+
+
+def test_a_diverged_checkpoint_is_refused(tmp_path):
+    from mejigclu_mm.utils import NonFiniteCheckpointError
+    state = random_backbone_state(0)
+    state['layer4.1.bn2.running_var'][0] = float('nan')
+    path = tmp_path / 'epoch_9.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in state.items()}}, path)
+    with pytest.raises(NonFiniteCheckpointError, match=f'checkpoint {path} has 1 of 100 tensors'):
+        build_frozen_classifier(Config.fromfile(LINEAR), str(path))
+
+
+def is_channels_last(model):
+    weight = model.backbone.conv1.weight
+    return weight.is_contiguous(memory_format=torch.channels_last) and \
+        not weight.is_contiguous()
+
+
+@pytest.mark.parametrize('hook, on_cpu, on_cuda', [
+    (dict(type='ChannelsLastHook'), False, True),  # the hook's default devices: CUDA only
+    (dict(type='ChannelsLastHook', devices=('cuda', 'cpu')), True, True),
+    (dict(type='mmpretrain.ChannelsLastHook', devices=['cpu']), True, False),
+    (dict(type='ChannelsLastHook', convert=False, devices=('cpu', )), False, False),
+    (None, False, False),
+])
+def test_channels_last_follows_the_hooks_rule(hook, on_cpu, on_cuda):
+    from mejigclu_mm.evaluation.frozen_backbone import converts_to_channels_last
+    cfg = Config.fromfile(LINEAR)
+    cfg.custom_hooks = [hook] if hook else []
+    assert converts_to_channels_last(cfg, 'cpu') is on_cpu
+    assert converts_to_channels_last(cfg, 'cuda:1') is on_cuda
+    model = build_frozen_classifier(cfg, 'none', device='cpu')
+    assert is_channels_last(model) is on_cpu

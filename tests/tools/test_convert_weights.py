@@ -51,10 +51,14 @@ def test_faster_rcnn_backbone_loads_it_through_init_cfg(r50_pretrain_checkpoint,
         assert torch.equal(value, source[name]), name
 
 
-def test_detectron2_names_and_round_trip(r50_pretrain_checkpoint, tmp_path):
+def test_detectron2_names_and_round_trip(r50_pretrain_checkpoint, tmp_path, capsys):
     dst = tmp_path / 'd2.pkl'
     assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to',
                                  'detectron2']) == 0
+    out = capsys.readouterr().out
+    assert 'ResNet-50 backbone under "backbone."' in out
+    assert 'dropped heads.*: 8 tensors (not the backbone)' in out
+    assert 'dropped other entries: meta' in out
     with open(dst, 'rb') as file:
         converted = pickle.load(file)  # our own output
     assert converted['matching_heuristics'] is True and converted['__author__']
@@ -87,7 +91,7 @@ def test_checkpoint_without_backbone_is_refused(tmp_path, capsys):
     src = tmp_path / 'heads_only.pth'
     torch.save({'state_dict': {'heads.clu.mlp.0.weight': torch.zeros(2, 2)}}, src)
     code, err = run_tool(src, tmp_path, capsys)
-    assert code == 1 and 'no "backbone.*" weights' in err and str(src) in err
+    assert code == 1 and f'{src} holds no ResNet' in err and "start with: ['heads']" in err
     assert not (tmp_path / 'out.pth').exists()
 
 
@@ -203,3 +207,123 @@ def test_standard_stem_needs_no_flag(r50_pretrain_checkpoint, tmp_path, capsys):
     assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to',
                                  'detectron2']) == 0
     assert 'non-standard' not in capsys.readouterr().err
+
+
+def torchvision_resnet18_state(seed=0):
+    torch.manual_seed(seed)
+    state = torchvision.models.resnet18().state_dict()
+    for name, value in state.items():
+        if name.endswith(('running_mean', 'running_var')):
+            value.copy_(torch.rand_like(value) + 0.5)
+    return state
+
+
+def official_jigclu_checkpoint(path, state):
+    """As the official JigClu main.py saves it: DDP's module., the encoder, its two heads."""
+    weights = {f'module.encoder.{k}': v for k, v in state.items() if not k.startswith('fc.')}
+    weights.update({f'module.encoder.fc_clu.{k}': torch.randn(4) for k in
+                    ('0.weight', '0.bias', '2.weight', '2.bias')})
+    weights.update({'module.encoder.fc_loc.weight': torch.randn(4, 512),
+                    'module.encoder.fc_loc.bias': torch.zeros(4)})
+    torch.save({'epoch': 200, 'arch': 'resnet18', 'state_dict': weights,
+                'optimizer': {'state': {}, 'param_groups': []}}, path)
+    return path
+
+
+@pytest.mark.parametrize('prefix', [[], ['--prefix', 'module.encoder.']])
+@pytest.mark.parametrize('to', ['detectron2', 'mmdet', 'torchvision'])
+def test_official_jigclu_checkpoint_converts_without_its_heads(to, prefix, tmp_path, capsys):
+    state = torchvision_resnet18_state()
+    src = official_jigclu_checkpoint(tmp_path / 'model_best.pth.tar', state)
+    dst = tmp_path / f'r18.{"pkl" if to == "detectron2" else "pth"}'
+    assert convert_weights.main([str(src), str(dst), '--to', to, *prefix]) == 0
+    out = capsys.readouterr().out
+    assert 'ResNet-18 backbone under "module.encoder."' in out
+    assert 'dropped module.encoder.fc_clu.*: 4 tensors' in out
+    assert 'dropped module.encoder.fc_loc.*: 2 tensors' in out
+    assert 'dropped other entries: epoch, arch, optimizer' in out
+    assert 'converted fc' not in out
+    if to == 'detectron2':
+        with open(dst, 'rb') as file:
+            written = from_detectron2(pickle.load(file)['model'])
+    else:
+        written = torch.load(dst, weights_only=True)
+        written = written['state_dict'] if to == 'mmdet' else written
+    backbone = {k: v for k, v in state.items() if not k.startswith('fc.')}
+    assert set(written) == {k for k in backbone
+                            if to != 'detectron2' or not k.endswith('num_batches_tracked')}
+    for name, value in written.items():
+        assert torch.equal(value, backbone[name]), name
+
+
+def test_torchvision_state_dict_converts_with_fc_dropped(tmp_path, capsys):
+    src = tmp_path / 'resnet18.pth'
+    torch.save(torchvision_resnet18_state(), src)
+    assert convert_weights.main([str(src), str(tmp_path / 'r18.pkl'), '--to', 'detectron2']) == 0
+    out = capsys.readouterr().out
+    assert 'ResNet-18 backbone under ""' in out and 'dropped fc.*: 2 tensors' in out
+
+
+def test_detectron2_settings_are_printed_and_written_beside_the_pkl(r50_pretrain_checkpoint,
+                                                                    tmp_path, capsys):
+    import yaml
+    dst = tmp_path / 'r50_d2.pkl'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to',
+                                 'detectron2']) == 0
+    out = capsys.readouterr().out
+    for line in ('MODEL.RESNETS.STRIDE_IN_1X1: False', 'INPUT.FORMAT: RGB',
+                 'MODEL.PIXEL_MEAN: [123.675, 116.28, 103.53]',
+                 'MODEL.PIXEL_STD: [58.395, 57.12, 57.375]', f'MODEL.WEIGHTS: {dst}',
+                 'MODEL.RESNETS.DEPTH: 50'):
+        assert f'  {line}\n' in out, line
+    assert f'written to {tmp_path / "r50_d2.yaml"}' in out
+    settings = yaml.safe_load((tmp_path / 'r50_d2.yaml').read_text())
+    assert settings['MODEL']['WEIGHTS'] == str(dst)
+    assert settings['MODEL']['RESNETS'] == {'DEPTH': 50, 'STRIDE_IN_1X1': False}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['r50_d2.pkl', 'r50_d2.yaml']
+
+
+def test_existing_settings_file_needs_force_and_nothing_is_written(r50_pretrain_checkpoint,
+                                                                   tmp_path, capsys):
+    dst, settings = tmp_path / 'r50_d2.pkl', tmp_path / 'r50_d2.yaml'
+    settings.write_text('MODEL: {WEIGHTS: mine.pkl}\n')
+    code = convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'detectron2'])
+    assert code == 1 and f'settings {settings} exists; pass --force' in capsys.readouterr().err
+    assert not dst.exists() and settings.read_text() == 'MODEL: {WEIGHTS: mine.pkl}\n'
+    src = tmp_path / 'epoch_1.yaml'  # the settings file would be SRC: refused even with --force
+    src.write_bytes(r50_pretrain_checkpoint.read_bytes())
+    code = convert_weights.main([str(src), str(tmp_path / 'epoch_1.pkl'), '--to', 'detectron2',
+                                 '--force'])
+    assert code == 1 and f'settings {src} is SRC {src}' in capsys.readouterr().err
+
+
+def test_its_own_detectron2_output_converts_back(r50_pretrain_checkpoint, tmp_path):
+    pkl, back = tmp_path / 'r50_d2.pkl', tmp_path / 'r50_mmdet.pth'
+    assert convert_weights.main([str(r50_pretrain_checkpoint), str(pkl), '--to',
+                                 'detectron2']) == 0
+    assert convert_weights.main([str(pkl), str(back), '--to', 'mmdet']) == 0
+    source = backbone_of(torch.load(r50_pretrain_checkpoint, weights_only=True))
+    converted = torch.load(back, weights_only=True)['state_dict']
+    assert set(converted) == {k for k in source if not k.endswith('num_batches_tracked')}
+    for name, value in converted.items():
+        assert torch.equal(value, source[name]), name
+
+
+def test_an_image_is_named_as_an_image(imagenet_images, tmp_path, capsys):
+    code, err = run_tool(imagenet_images[0], tmp_path, capsys)
+    assert code == 1
+    assert f'{imagenet_images[0]} is not a PyTorch checkpoint: it is a JPEG image' in err
+    assert 'run code' not in err and not (tmp_path / 'out.pth').exists()
+
+
+def test_diverged_checkpoint_is_refused(tmp_path, capsys):
+    state = torchvision_resnet18_state()
+    for name in list(state)[:30]:
+        if state[name].is_floating_point():
+            state[name] = torch.full_like(state[name], float('nan'))
+    src = tmp_path / 'epoch_3.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in state.items()}}, src)
+    code, err = run_tool(src, tmp_path, capsys)
+    assert code == 1 and not (tmp_path / 'out.pth').exists()
+    assert f'checkpoint {src} has 25 of 100 tensors with NaN or Inf values (e.g. ' \
+           f'backbone.conv1.weight): the run that wrote it diverged' in err

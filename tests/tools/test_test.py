@@ -8,6 +8,7 @@ from conftest import ROOT
 LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
 
 
+@pytest.mark.slow
 def test_evaluates_a_trained_checkpoint(fashion_mnist_format_root, tmp_path):
     import test as test_tool
     import train
@@ -24,6 +25,7 @@ def test_evaluates_a_trained_checkpoint(fashion_mnist_format_root, tmp_path):
     assert json.loads(out.read_text())['accuracy/top1'] == metrics['accuracy/top1']
 
 
+@pytest.mark.slow
 def test_refuses_a_pretraining_checkpoint_for_a_linear_config(tmp_path):
     import torch
     from mmengine.config import Config
@@ -41,14 +43,49 @@ def test_refuses_a_pretraining_checkpoint_for_a_linear_config(tmp_path):
     message = str(error.value.code)
     assert f'test: {src} does not hold the model of {LINEAR}' in message
     assert '2 of its 102 tensors are missing: head.fc.weight, head.fc.bias' in message
-    assert "Its keys start with: ['backbone', 'heads']" in message
+    assert "Its keys start with: ['backbone', " in message and "'heads']" in message
     assert f'model.backbone.init_cfg.checkpoint={src}' in message
 
 
+@pytest.mark.slow
 def test_refuses_an_incomplete_checkpoint(tmp_path):
     import test as test_tool
     src = tmp_path / 'epoch_1.pth'
     src.write_bytes(b'')
     with pytest.raises(SystemExit, match=f'test: {src}: checkpoint {src} is incomplete'):
+        test_tool.main([str(LINEAR), str(src), '--work-dir', str(tmp_path / 'test'),
+                        '--cfg-options', 'model.backbone.init_cfg=None'])
+
+
+@pytest.mark.slow
+def test_refuses_a_checkpoint_with_nan_weights(tmp_path):
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import test as test_tool
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(LINEAR)
+    cfg.model.backbone.init_cfg = None
+    state = MODELS.build(cfg.model).state_dict()
+    state['head.fc.weight'] = torch.full_like(state['head.fc.weight'], float('nan'))
+    src = tmp_path / 'epoch_100.pth'
+    torch.save({'state_dict': state}, src)
+    with pytest.raises(SystemExit) as error:
+        test_tool.main([str(LINEAR), str(src), '--work-dir', str(tmp_path / 'test'),
+                        '--cfg-options', 'model.backbone.init_cfg=None'])
+    assert str(error.value.code).startswith(
+        f'test: checkpoint {src} has 1 of 102 tensors with NaN or Inf values (e.g. '
+        f'head.fc.weight): the run that wrote it diverged')
+
+
+@pytest.mark.slow
+def test_names_a_file_that_is_no_checkpoint(tmp_path):
+    import test as test_tool
+    src = tmp_path / 'epoch_1.pth'
+    src.write_text('<!DOCTYPE html><html><title>404 Not Found</title></html>')
+    with pytest.raises(SystemExit, match=f'test: {src}: {src} is not a PyTorch checkpoint: it is '
+                                         f'an HTML page'):
         test_tool.main([str(LINEAR), str(src), '--work-dir', str(tmp_path / 'test'),
                         '--cfg-options', 'model.backbone.init_cfg=None'])

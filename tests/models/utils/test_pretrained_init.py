@@ -1,7 +1,10 @@
-"""The strict 'Pretrained' initializer, through the real linear and detection configs."""
+"""The strict 'StrictPretrained' initializer, through the real linear and detection configs."""
+import pickle
+
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.model.weight_init import PretrainedInit
 from mmengine.registry import WEIGHT_INITIALIZERS, init_default_scope
 
 import mejigclu_mm  # noqa: F401
@@ -65,8 +68,9 @@ def assert_backbone_is(model, expected):
         assert torch.equal(value, expected[key]), key
 
 
-def test_it_replaces_mmengines_pretrained():
-    assert WEIGHT_INITIALIZERS.get('Pretrained') is StrictPretrainedInit
+def test_it_is_registered_under_its_own_name():
+    assert WEIGHT_INITIALIZERS.get('StrictPretrained') is StrictPretrainedInit
+    assert WEIGHT_INITIALIZERS.get('Pretrained') is PretrainedInit  # mmengine's, untouched
 
 
 def test_linear_config_as_shipped_says_how_to_set_the_checkpoint():
@@ -92,7 +96,7 @@ def test_linear_config_refuses_a_backbone_with_missing_keys(r18_pretrain_state, 
     message = str(error.value)
     assert f'refused to initialise ResNet_CIFAR from {path}' in message
     assert '10 of its 100 tensors are missing' in message
-    assert 'layer4.1.conv1.weight' in message and '"backbone.*"' in message
+    assert 'layer4.1.conv1.weight' in message and '(closest: under "backbone.")' in message
 
 
 def test_linear_config_takes_a_converted_backbone_too(r18_pretrain_state, tmp_path):
@@ -111,8 +115,8 @@ def test_det_config_converts_an_unconverted_pretraining_checkpoint(r18_pretrain_
     detector = build_detector(path)
     detector.init_weights()
     assert_backbone_is(detector, backbone_of(r18_pretrain_state))
-    assert any(f'{path}: it is a pretraining checkpoint' in m and 'convert_weights' in m
-               for m in logged), logged
+    assert any(f'{path}: ResNet_CIFAR takes the 120 tensors under "backbone."' in m
+               and 'heads.* (8 tensors)' in m for m in logged), logged
 
 
 @pytest.mark.parametrize('layout', ['converted', 'pretraining'])
@@ -148,3 +152,83 @@ def test_a_file_of_another_depth_is_refused_with_its_shapes(tmp_path):
     path = save(tmp_path / 'r50.pth', wide)
     with pytest.raises(PretrainedCheckpointError, match='have another shape: layer1.0.conv1'):
         build_linear(path).init_weights()
+
+
+def official_jigclu_file(path, backbone):
+    """As the official JigClu main.py saves it: DDP's module., the encoder and its two heads."""
+    state = {f'module.encoder.{k}': v for k, v in backbone.items()}
+    state.update({f'module.encoder.fc_clu.{k}': torch.randn(3) for k in
+                  ('0.weight', '0.bias', '2.weight', '2.bias')})
+    state.update({'module.encoder.fc_loc.weight': torch.randn(4, 512),
+                  'module.encoder.fc_loc.bias': torch.zeros(4)})
+    torch.save({'epoch': 200, 'arch': 'resnet18', 'state_dict': state, 'optimizer': {}}, path)
+    return str(path)
+
+
+@pytest.mark.parametrize('prefix', [None, 'module.encoder.', 'module.encoder'])
+def test_linear_config_takes_the_official_jigclu_file(prefix, r18_pretrain_state, tmp_path):
+    backbone = backbone_of(r18_pretrain_state)
+    model = build_linear(official_jigclu_file(tmp_path / 'model_best.pth.tar', backbone))
+    model.backbone.init_cfg['prefix'] = prefix
+    model.init_weights()
+    assert_backbone_is(model, backbone)
+
+
+def test_a_prefix_not_as_stored_is_refused_with_where_the_backbone_is(r18_pretrain_state,
+                                                                      tmp_path):
+    path = official_jigclu_file(tmp_path / 'model_best.pth.tar', backbone_of(r18_pretrain_state))
+    model = build_linear(path)
+    model.backbone.init_cfg['prefix'] = 'encoder.'
+    with pytest.raises(PretrainedCheckpointError) as error:
+        model.init_weights()
+    assert f'no key of {path} starts with the prefix "encoder."' in str(error.value)
+    assert 'the ResNet_CIFAR stands under "module.encoder."' in str(error.value)
+
+
+def test_linear_config_takes_the_query_encoder_of_an_official_moco_file(r18_pretrain_state,
+                                                                        tmp_path):
+    query = backbone_of(r18_pretrain_state)
+    key = {k: torch.rand_like(v.float()).to(v.dtype) for k, v in query.items()}
+    state = {**{f'module.encoder_q.{k}': v for k, v in query.items()},
+             **{f'module.encoder_k.{k}': v for k, v in key.items()},
+             'module.encoder_q.fc.0.weight': torch.randn(2, 512), 'module.queue': torch.ones(2),
+             'module.queue_ptr': torch.zeros(1, dtype=torch.long)}
+    path = tmp_path / 'checkpoint_0199.pth.tar'
+    torch.save({'epoch': 200, 'arch': 'resnet18', 'state_dict': state, 'optimizer': {}}, path)
+    model = build_linear(str(path))
+    model.init_weights()
+    assert_backbone_is(model, query)
+
+
+def test_det_config_takes_a_detectron2_pickle(r18_pretrain_state, tmp_path):
+    from mejigclu_mm.converters import to_detectron2
+    backbone = backbone_of(r18_pretrain_state)
+    path = tmp_path / 'r18_d2.pkl'
+    path.write_bytes(pickle.dumps(to_detectron2(backbone)))
+    detector = build_detector(str(path))
+    detector.init_weights()
+    loaded = detector.backbone.state_dict()
+    for name, value in backbone.items():
+        if not name.endswith('num_batches_tracked'):  # detectron2 files have no BN counters
+            assert torch.equal(loaded[name], value), name
+
+
+def test_diverged_checkpoint_is_refused_with_the_file(r18_pretrain_state, tmp_path):
+    from mejigclu_mm.utils import NonFiniteCheckpointError
+    state = dict(r18_pretrain_state)
+    state['backbone.layer3.0.conv2.weight'] = torch.full_like(
+        state['backbone.layer3.0.conv2.weight'], float('inf'))
+    path = save(tmp_path / 'epoch_3.pth', state)
+    with pytest.raises(NonFiniteCheckpointError,
+                       match=f'checkpoint {path} has 1 of 100 tensors with NaN or Inf values '
+                             r'\(e.g. backbone.layer3.0.conv2.weight\)'):
+        build_linear(path).init_weights()
+
+
+def test_a_git_lfs_pointer_is_named(tmp_path):
+    from mejigclu_mm.utils import NotACheckpointError
+    path = tmp_path / 'jigclu_r50.pth'
+    path.write_text('version https://git-lfs.github.com/spec/v1\noid sha256:' + '1' * 64
+                    + '\nsize 102538541\n')
+    with pytest.raises(NotACheckpointError, match='it is a Git LFS pointer .*"git lfs pull"'):
+        build_linear(str(path)).init_weights()
