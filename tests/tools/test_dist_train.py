@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 
 from conftest import ROOT
+from mejigclu_mm.utils import load_checkpoint_file
 
 CONFIG = 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 GLOBAL_BATCH, STEPS = 8, 3
@@ -87,7 +88,7 @@ def test_two_cpu_processes_through_the_launcher_match_one(fashion_mnist_format_r
     for step in one:
         for key in ('loss', 'loss_clu', 'loss_cls'):
             assert two[step][key] == pytest.approx(one[step][key], rel=1e-5), (step, key)
-    weights = [torch.load(tmp_path / d / 'epoch_1.pth', weights_only=True)['state_dict']
+    weights = [load_checkpoint_file(tmp_path / d / 'epoch_1.pth')['state_dict']
                for d in ('one', 'two')]
     print('largest loss difference, relative:',
           max(abs(two[s]['loss'] / one[s]['loss'] - 1) for s in one),

@@ -31,6 +31,7 @@ def train(config, data_root, work_dir, extra=(), batch_options=None):
                             *options])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['mejigclu', 'jigclu'])
 def test_a_few_iterations_on_real_images(name, fashion_mnist_format_root, tmp_path,
                                          batch_options):
@@ -66,7 +67,8 @@ def test_a_few_iterations_on_real_images(name, fashion_mnist_format_root, tmp_pa
     np.testing.assert_allclose(lrs, expected, rtol=1e-9)
     assert (tmp_path / 'epoch_4.pth').exists()  # the last epoch is always saved
     assert (tmp_path / 'last_checkpoint').read_text().strip() == str(tmp_path / 'epoch_4.pth')
-    weights = [torch.load(tmp_path / f'epoch_{e}.pth', weights_only=True)['state_dict']
+    from mejigclu_mm.utils import load_checkpoint_file
+    weights = [load_checkpoint_file(tmp_path / f'epoch_{e}.pth')['state_dict']
                for e in (2, 4)]
     moved = [k for k, v in weights[0].items() if v.is_floating_point()
              and not torch.equal(v, weights[1][k])]
@@ -74,6 +76,7 @@ def test_a_few_iterations_on_real_images(name, fashion_mnist_format_root, tmp_pa
     assert any(k.startswith('heads.') for k in moved)
 
 
+@pytest.mark.slow
 def test_mocov2_peer_config_trains_and_converts(fashion_mnist_format_root, tmp_path):
     """The MoCo v2 row of `make demo`: mmpretrain's MoCo on the same data and backbone trains
     through tools/train.py, and its query encoder (not the momentum encoder) is what the
@@ -88,7 +91,8 @@ def test_mocov2_peer_config_trains_and_converts(fashion_mnist_format_root, tmp_p
     model = runner.model
     # The queue took 28 batches of 8 keys: 224 of its 4096 slots were written.
     assert int(model.queue_ptr) == 28 * 8
-    checkpoint = torch.load(tmp_path / 'moco' / 'epoch_4.pth', weights_only=True)['state_dict']
+    from mejigclu_mm.utils import load_checkpoint_file
+    checkpoint = load_checkpoint_file(tmp_path / 'moco' / 'epoch_4.pth')['state_dict']
     dst = tmp_path / 'moco_mmdet.pth'
     assert convert_weights.main([str(tmp_path / 'moco' / 'epoch_4.pth'), str(dst),
                                  '--to', 'mmdet']) == 0
@@ -133,16 +137,204 @@ def test_amp_without_a_gpu_is_refused_with_what_to_do(tmp_path):
                          '--amp-dtype', 'bfloat16'])
 
 
-def test_every_run_gets_the_random_state_and_dataloader_check_hooks():
+def test_every_run_gets_the_random_state_dataloader_check_and_non_finite_loss_hooks():
     cfg = merged([str(ROOT / CONFIGS['jigclu'])])
     assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook',  # the config's own
                                                      'KNNMonitorHook',
                                                      'mmpretrain.RandomStateHook',
-                                                     'mmpretrain.DataloaderCheckHook']
+                                                     'mmpretrain.DataloaderCheckHook',
+                                                     'mmpretrain.NonFiniteLossHook']
     # a config's own entries are kept and not doubled
     import train as train_tool
     cfg.custom_hooks = [dict(type='ChannelsLastHook'),
                         dict(type='RandomStateHook', seed_samples=False)]
     cfg = train_tool.add_hooks(cfg)
     assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook', 'RandomStateHook',
-                                                     'mmpretrain.DataloaderCheckHook']
+                                                     'mmpretrain.DataloaderCheckHook',
+                                                     'mmpretrain.NonFiniteLossHook']
+
+
+def one_config_per_kind():
+    """A config of each kind (the first of each folder): pretraining, linear, detection,
+    segmentation."""
+    return [str(sorted((ROOT / 'configs' / folder).glob('*.py'))[0].relative_to(ROOT))
+            for folder in ('pretrain', 'linear', 'det', 'seg')
+            if list((ROOT / 'configs' / folder).glob('*.py'))]
+
+
+@pytest.mark.parametrize('config', one_config_per_kind())
+def test_every_config_saves_atomically_and_stops_on_a_non_finite_loss(config):
+    """Pretraining, linear, detection and segmentation configs alike: mmengine's
+    CheckpointHook becomes AtomicCheckpointHook with the config's arguments."""
+    from mmengine.config import Config
+    own = Config.fromfile(ROOT / config).default_hooks.checkpoint
+    cfg = merged([str(ROOT / config)])
+    checkpoint = cfg.default_hooks.checkpoint
+    assert checkpoint.type == 'mmpretrain.AtomicCheckpointHook'
+    assert {k: v for k, v in checkpoint.items() if k != 'type'} == \
+        {k: v for k, v in own.items() if k != 'type'}
+    assert 'mmpretrain.NonFiniteLossHook' in [h['type'] for h in cfg.custom_hooks]
+
+
+def test_a_checkpoint_hook_of_another_kind_is_kept():
+    import train as train_tool
+    cfg = merged([str(ROOT / CONFIGS['jigclu'])])
+    cfg.default_hooks.checkpoint = dict(type='MyCheckpointHook', interval=3)
+    assert train_tool.add_hooks(cfg).default_hooks.checkpoint.type == 'MyCheckpointHook'
+
+
+# --- nothing lost: the work dir (refusals before anything is built) ---
+
+def test_a_new_run_into_a_work_dir_with_checkpoints_needs_resume_or_overwrite(tmp_path):
+    import train as train_tool
+    (tmp_path / 'epoch_1.pth').write_bytes(b'an earlier run')
+    with pytest.raises(SystemExit, match=rf'work dir {tmp_path} holds checkpoints of an earlier '
+                       r'run \(epoch_1.pth\): continue it with --resume, or start again with '
+                       '--overwrite'):
+        train_tool.main([str(ROOT / CONFIGS['jigclu']), '--work-dir', str(tmp_path)])
+    assert (tmp_path / 'epoch_1.pth').read_bytes() == b'an earlier run'
+    assert not (tmp_path / '.train.lock').exists()  # released
+
+
+def test_resume_with_nothing_to_resume_stops_naming_the_work_dir(tmp_path):
+    import train as train_tool
+    typo = tmp_path / 'mejigclu_tpyo'
+    with pytest.raises(SystemExit, match=f'nothing to resume in work dir {typo}'):
+        train_tool.main([str(ROOT / CONFIGS['jigclu']), '--work-dir', str(typo), '--resume'])
+    assert not typo.exists()  # no folder left behind by the typo
+    with pytest.raises(SystemExit, match='missing.pth does not exist'):
+        train_tool.main([str(ROOT / CONFIGS['jigclu']), '--work-dir', str(typo), '--resume',
+                         str(tmp_path / 'missing.pth')])
+    with pytest.raises(SystemExit, match='give one of them'):
+        train_tool.main([str(ROOT / CONFIGS['jigclu']), '--work-dir', str(typo), '--resume',
+                         '--overwrite'])
+
+
+def test_a_work_dir_held_by_a_running_run_is_refused(tmp_path):
+    import os
+    import train as train_tool
+    from mejigclu_mm.engine.work_dir_lock import WorkDirLock
+    with WorkDirLock(str(tmp_path)):  # as a run in another process holds it
+        with pytest.raises(SystemExit, match=rf'work dir {tmp_path} is in use by another '
+                           rf'training run \(pid {os.getpid()}'):
+            train_tool.main([str(ROOT / CONFIGS['jigclu']), '--work-dir', str(tmp_path)])
+
+
+def test_unknown_top_level_options_are_warned_about():
+    from log_capture import captured_log
+    with captured_log() as messages:
+        cfg = merged([str(ROOT / CONFIGS['jigclu']), '--cfg-options', 'max_epochs=1'])
+    assert cfg.max_epochs == 1 and cfg.train_cfg.max_epochs == 100  # as mmengine merges it
+    assert any(m.startswith('--cfg-options max_epochs: the config has no top-level key') and
+               'train_cfg.max_epochs' in m for m in messages)
+
+
+# --- resume refuses what does not fit; divergence stops the run (tiny real runs) ---
+
+def tiny_run(name, data_root, work_dir, *options, epochs=1, config=None, extra=()):
+    """tools/train.py on the fixture's 60 images, a quarter-width ResNet-18, ``epochs``."""
+    import train as train_tool
+    return train_tool.main([
+        str(ROOT / (config or CONFIGS[name])), '--work-dir', str(work_dir), *extra,
+        '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+        f'train_cfg.max_epochs={epochs}', f'param_scheduler.0.T_max={epochs}',
+        f'param_scheduler.0.end={epochs}', 'custom_hooks=[]', *SMALL, *SMALL_HEADS[name],
+        *options])
+
+
+@pytest.fixture(scope='module')
+def mejigclu_batch_8(fashion_mnist_format_root, tmp_path_factory, batch_options):
+    """A MEJigClu checkpoint of one epoch at a global batch of 8."""
+    work_dir = tmp_path_factory.mktemp('mejigclu_b8')
+    tiny_run('mejigclu', fashion_mnist_format_root, work_dir,
+             *batch_options(CONFIGS['mejigclu'], 8))
+    return work_dir / 'epoch_1.pth'
+
+
+def refused_resume(capture_dir, *args, **kwargs):
+    with pytest.raises(SystemExit) as error:
+        tiny_run(*args, **kwargs)
+    assert not list(capture_dir.glob('*.pth'))  # refused before anything ran
+    return str(error.value)
+
+
+@pytest.mark.slow
+def test_resume_at_another_global_batch_is_refused(mejigclu_batch_8, fashion_mnist_format_root,
+                                                    tmp_path, batch_options):
+    message = refused_resume(tmp_path, 'mejigclu', fashion_mnist_format_root, tmp_path,
+                             *batch_options(CONFIGS['mejigclu'], 16), epochs=2,
+                             extra=['--resume', str(mejigclu_batch_8)])
+    assert f'--resume: checkpoint {mejigclu_batch_8} (epoch 1, iteration 7) does not fit ' \
+           'this run' in message
+    assert 'global batch: 8 images per step when it was saved (1 process(es)), 16 now' in message
+    assert 'of another shape: heads.cls.' in message and '(checkpoint (8,' in message
+
+
+@pytest.mark.slow
+def test_resume_of_another_method_is_refused(mejigclu_batch_8, fashion_mnist_format_root,
+                                             tmp_path):
+    message = refused_resume(tmp_path, 'jigclu', fashion_mnist_format_root, tmp_path,
+                             'train_dataloader.batch_size=8', epochs=2,
+                             extra=['--resume', str(mejigclu_batch_8)])
+    assert "of the model's tensors missing from the checkpoint: heads.loc." in message
+    assert 'tensor(s) the model does not have: heads.cls.' in message
+
+
+@pytest.mark.slow
+def test_resume_of_a_converted_backbone_points_at_init_cfg(mejigclu_batch_8,
+                                                           fashion_mnist_format_root, tmp_path):
+    import convert_weights
+    converted = tmp_path / 'r18_mmdet.pth'
+    assert convert_weights.main([str(mejigclu_batch_8), str(converted), '--to', 'mmdet']) == 0
+    work_dir = tmp_path / 'work'
+    message = refused_resume(work_dir, 'mejigclu', fashion_mnist_format_root, work_dir,
+                             'train_dataloader.batch_size=8', 'model.heads.cls.num_classes=8',
+                             epochs=2, extra=['--resume', str(converted)])
+    assert f'{converted} is not a checkpoint of a training run' in message
+    assert f'model.backbone.init_cfg.checkpoint={converted}' in message
+
+
+@pytest.mark.slow
+def test_a_pretraining_checkpoint_resumed_in_a_linear_config_points_at_init_cfg(
+        mejigclu_batch_8, fashion_mnist_format_root, tmp_path):
+    import train as train_tool
+    linear = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+    with pytest.raises(SystemExit) as error:
+        train_tool.main([str(linear), '--work-dir', str(tmp_path), '--resume',
+                         str(mejigclu_batch_8), '--cfg-options', *SMALL,
+                         'model.head.in_channels=128'])
+    message = str(error.value)
+    assert "2 of the model's tensors missing from the checkpoint: head.fc.weight, head.fc.bias" \
+        in message
+    assert 'tensor(s) the model does not have: ' in message and 'heads.clu.' in message
+    assert 'global batch: 8 images per step when it was saved (1 process(es)), 256 now' in message
+    assert f'model.backbone.init_cfg.checkpoint={mejigclu_batch_8}' in message
+
+
+@pytest.mark.slow
+def test_divergence_stops_the_run_at_its_first_nan(fashion_mnist_format_root, tmp_path):
+    from mejigclu_mm.engine.hooks import NonFiniteLossError
+    with pytest.raises(NonFiniteLossError, match=r'the training loss is not finite at iteration '
+                       r'\d+ \(epoch \d\): loss=(nan|inf)'):
+        tiny_run('jigclu', fashion_mnist_format_root, tmp_path, 'train_dataloader.batch_size=8',
+                 'optim_wrapper.optimizer.lr=100000.0', epochs=2)
+    assert not list(tmp_path.glob('*.pth'))  # no checkpoint of a diverged model
+
+
+@pytest.mark.slow
+def test_a_moved_work_dir_resumes_from_its_own_checkpoint(fashion_mnist_format_root, tmp_path):
+    import shutil
+    first, moved = tmp_path / 'first', tmp_path / 'moved'
+    tiny_run('jigclu', fashion_mnist_format_root, first, 'train_dataloader.batch_size=8')
+    assert (first / 'last_checkpoint').read_text() == str(first / 'epoch_1.pth')
+    shutil.move(first, moved)
+    from log_capture import captured_log
+    with captured_log() as messages:  # said before the run's logger exists
+        runner = tiny_run('jigclu', fashion_mnist_format_root, moved,
+                          'train_dataloader.batch_size=8', epochs=2, extra=['--resume'])
+    assert f'names {first / "epoch_1.pth"}, which does not exist; resuming from the file of ' \
+           f'that name in the work dir, {moved / "epoch_1.pth"}' in '\n'.join(messages)
+    assert runner.iter == 2 * 7 and (moved / 'epoch_2.pth').exists()
+    log = sorted(moved.glob('*/*.log'))[-1].read_text()
+    assert 'resumed epoch: 1, iter: 7' in log

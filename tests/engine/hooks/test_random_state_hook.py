@@ -3,6 +3,7 @@ from (seed, epoch, index), and a resumed run repeats the uninterrupted one."""
 import random
 
 import numpy as np
+import pytest
 import torch
 from mmengine.dataset import BaseDataset
 from mmengine.model import BaseModel
@@ -114,7 +115,9 @@ def make_runner(work_dir, max_epochs, hook=True, resume=False):
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='RandomStateHook')] if hook else None,
+        # SafeCheckpointHook: resume loads mmengine's checkpoints with safe loading on
+        custom_hooks=[dict(type='SafeCheckpointHook')] + (
+            [dict(type='RandomStateHook')] if hook else []),
         randomness=dict(seed=0), resume=resume, default_scope='mmpretrain',
         experiment_name=f'{work_dir.name}_{max_epochs}_{hook}_{resume}')  # own message hub
 
@@ -136,12 +139,14 @@ def losses_with_resume(tmp_path, hook):
             for run in (full, resumed)]
 
 
+@pytest.mark.slow
 def test_resume_repeats_the_uninterrupted_run(tmp_path):
     full, resumed = losses_with_resume(tmp_path, hook=True)
     assert len(full) == len(resumed) == 12  # 12 samples / 3 x 3 epochs
     np.testing.assert_array_equal(resumed, full)
 
 
+@pytest.mark.slow
 def test_without_the_hook_the_resumed_epoch_differs(tmp_path):
     """What the hook fixes (mmengine 0.10.7 alone): the resumed epoch takes other draws."""
     full, resumed = losses_with_resume(tmp_path, hook=False)
@@ -149,6 +154,7 @@ def test_without_the_hook_the_resumed_epoch_differs(tmp_path):
     assert not np.allclose(resumed[8:], full[8:])
 
 
+@pytest.mark.slow
 def test_a_checkpoint_without_states_resumes_with_a_warning(tmp_path):
     train(make_runner(tmp_path, 1, hook=False))
     train(make_runner(tmp_path, 2, resume=True))

@@ -1,5 +1,6 @@
-"""A seeded run killed with SIGKILL in epoch 3 and resumed with --resume repeats the
-uninterrupted run: the same loss at every iteration and the same weights at the end."""
+"""A run killed with SIGKILL in epoch 3 and resumed with --resume repeats the uninterrupted run:
+the same loss at every iteration and the same weights at the end; with a fixed seed, and with
+the seed unset as the shipped configs have it (the resumed run takes the checkpoint's)."""
 import json
 import os
 import signal
@@ -19,13 +20,15 @@ SMALL_MODEL = ['model.backbone.stem_channels=16', 'model.backbone.base_channels=
                'model.heads.clu.in_channels=128', 'model.heads.loc.in_channels=128']
 
 
-def command(work_dir, data_root, *extra):
+def command(work_dir, data_root, *extra, seed=0):
     options = [
         f'train_dataloader.dataset.data_root={data_root}', 'train_dataloader.batch_size=8',
         'train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=True',
         'train_cfg.max_epochs=3', 'param_scheduler.0.T_max=3', 'param_scheduler.0.end=3',
         'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1',
-        'log_processor.window_size=1', 'randomness.seed=0', *SMALL_MODEL]
+        'log_processor.window_size=1', *SMALL_MODEL]
+    if seed is not None:
+        options.append(f'randomness.seed={seed}')
     return [sys.executable, str(ROOT / 'tools/train.py'), str(ROOT / CONFIG), '--work-dir',
             str(work_dir), *extra, '--cfg-options', *options]
 
@@ -63,16 +66,37 @@ def run_until_killed(process, work_dir, epoch, timeout=300):
 
 
 def state_dict(path):
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+    from mejigclu_mm.utils import load_checkpoint_file  # safe loading with mmengine's types
+    return load_checkpoint_file(path)['state_dict']
 
 
+def seed_of_first_checkpoint(process, work_dir, timeout=300):
+    """The seed a run drew, from its first checkpoint (written whole, then renamed)."""
+    from mejigclu_mm.utils import load_checkpoint_file
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (work_dir / 'epoch_1.pth').exists():
+            return load_checkpoint_file(work_dir / 'epoch_1.pth')['meta']['seed']
+        if process.poll() is not None:
+            raise AssertionError(f'the run ended (exit {process.returncode}) before epoch 1 '
+                                 f'was saved:\n{process.stdout.read()}')
+        time.sleep(0.05)
+    raise AssertionError(f'no epoch_1.pth in {timeout} s')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('seed', [0, None], ids=['seed-0', 'seed-unset'])
 def test_killed_in_epoch_3_and_resumed_equals_uninterrupted(fashion_mnist_format_root,
-                                                            tmp_path):
+                                                            tmp_path, seed):
     full_dir, cut_dir = tmp_path / 'full', tmp_path / 'cut'
-    full = subprocess.Popen(command(full_dir, fashion_mnist_format_root), env=environment(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    cut = subprocess.Popen(command(cut_dir, fashion_mnist_format_root), env=environment(),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cut = subprocess.Popen(command(cut_dir, fashion_mnist_format_root, seed=seed),
+                           env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    # with the seed unset, the uninterrupted run takes the seed the cut run drew
+    drawn = seed if seed is not None else seed_of_first_checkpoint(cut, cut_dir)
+    full = subprocess.Popen(command(full_dir, fashion_mnist_format_root, seed=drawn),
+                            env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     run_until_killed(cut, cut_dir, epoch=3)
     out, _ = full.communicate(timeout=600)
     assert full.returncode == 0, out
@@ -81,7 +105,7 @@ def test_killed_in_epoch_3_and_resumed_equals_uninterrupted(fashion_mnist_format
     assert not (cut_dir / 'epoch_3.pth').exists()
     assert (cut_dir / 'epoch_2.pth').exists()
 
-    resumed = subprocess.run(command(cut_dir, fashion_mnist_format_root, '--resume'),
+    resumed = subprocess.run(command(cut_dir, fashion_mnist_format_root, '--resume', seed=seed),
                              env=environment(), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout
