@@ -10,13 +10,18 @@ The bank is the training set through the validation pipeline, the queries the va
 set; features are the last backbone stage, global-average pooled and L2-normalised; each of
 the k most similar bank images (cosine) votes for its label with weight exp(sim / T)
 (mmselfsup's kNN benchmark, DINO's eval_knn). Prints one line per k and writes
-{"checkpoint", "config", "knn": {k: top-1 %}, "temperature", "num_bank", "num_query"}.
+{"checkpoint", "config", "knn": {k: top-1 %}, "k_used": {k: neighbours used}, "temperature",
+"num_bank", "num_query"}. A k larger than the bank is computed with the whole bank: the line
+says so (e.g. "k=200 top-1 61.00 (bank of 50 images: used k=50)") and "k_used" records it.
+--out is written atomically and only over an earlier result of this tool.
 """
 import argparse
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
 from mejigclu_mm.evaluation import knn_accuracy
-from mejigclu_mm.evaluation.cli import add_common_arguments, features_from_args, write_json
+from mejigclu_mm.evaluation.cli import (add_common_arguments, check_output, features_from_args,
+                                        write_json)
+from mejigclu_mm.evaluation.knn import neighbourhood_sizes
 
 
 def parse_args(argv=None):
@@ -31,13 +36,19 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.out:
+        check_output(args.out, 'knn_eval.py', args)
     feats = features_from_args(args)
     acc = knn_accuracy(feats['query'], feats['query_labels'], feats['bank'],
                        feats['bank_labels'], feats['num_classes'], args.k, args.temperature)
+    used = neighbourhood_sizes(args.k, len(feats['bank']))
     for k, top1 in acc.items():
-        print(f'k={k} top-1 {top1:.2f}')
+        clamped = f' (bank of {len(feats["bank"])} images: used k={used[k]})' \
+            if used[k] != k else ''
+        print(f'k={k} top-1 {top1:.2f}{clamped}')
     results = dict(checkpoint=feats['checkpoint'], config=args.config,
                    knn={str(k): round(v, 4) for k, v in acc.items()},
+                   k_used={str(k): used[k] for k in acc},
                    temperature=args.temperature, num_bank=len(feats['bank']),
                    num_query=len(feats['query']))
     if args.out:

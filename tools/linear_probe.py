@@ -10,14 +10,17 @@ Features (last backbone stage, global-average pooled, L2-normalised; training im
 the validation pipeline) are extracted once; a multinomial logistic regression is solved with
 L-BFGS on the device, its L2 strength chosen from the grid on a held-out part of the training
 features and refitted on all of them. Prints and writes {"checkpoint", "config", "top1",
-"top5", "l2", "holdout_top1", "num_train", "num_test", ...}. The SGD configs of
-configs/linear/ remain the papers' full protocol.
+"top5", "l2", "holdout_top1", "num_train", "num_test", ...}; --out is written atomically and
+only over an earlier result of this tool. Features with NaN or Inf values (a diverged
+checkpoint) are refused, naming where they come from. The SGD configs of configs/linear/ remain
+the papers' full protocol.
 """
 import argparse
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
 from mejigclu_mm.evaluation import DEFAULT_L2_GRID, linear_probe
-from mejigclu_mm.evaluation.cli import add_common_arguments, features_from_args, write_json
+from mejigclu_mm.evaluation.cli import (add_common_arguments, check_output, features_from_args,
+                                        write_json)
 
 
 def parse_args(argv=None):
@@ -33,6 +36,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.out:
+        check_output(args.out, 'linear_probe.py', args)
     feats = features_from_args(args)
     probe = linear_probe(feats['bank'], feats['bank_labels'], feats['query'],
                          feats['query_labels'], feats['num_classes'], args.l2_grid,

@@ -23,6 +23,26 @@ def _top_neighbours(query: torch.Tensor, bank: torch.Tensor, k: int,
     return best_sim, best_idx
 
 
+def neighbourhood_sizes(k: Iterable[int], bank_size: int) -> Dict[int, int]:
+    """The number of neighbours each requested k uses: k, or the whole bank when it is smaller.
+
+    Args:
+        k (Iterable[int]): Requested neighbourhood sizes.
+        bank_size (int): Number of bank features.
+
+    Returns:
+        dict[int, int]: requested k -> k used.
+    """
+    return {int(v): min(int(v), bank_size) for v in k}
+
+
+def _check_finite(name: str, features: torch.Tensor) -> None:
+    bad = int((~torch.isfinite(features)).any(1).sum()) if features.numel() else 0
+    if bad:
+        raise ValueError(f'knn_predict: {bad} of {len(features)} {name} features hold NaN or '
+                         'Inf values')
+
+
 @torch.no_grad()
 def knn_predict(query: torch.Tensor,
                 bank: torch.Tensor,
@@ -46,9 +66,9 @@ def knn_predict(query: torch.Tensor,
     similarity matrix never exists at once; the result does not depend on the chunk sizes.
 
     Edge cases: a ``k`` larger than the bank is clamped to the bank size (every bank feature
-    votes). Tied class scores go to the lowest class index (``argmax`` returns the first
-    maximum); neighbours tied in similarity at the k-th place are chosen by ``topk``, which
-    does not specify which one.
+    votes; :func:`neighbourhood_sizes` says which k each request used). Tied class scores go
+    to the lowest class index (``argmax`` returns the first maximum); neighbours tied in
+    similarity at the k-th place are chosen by ``topk``, which does not specify which one.
 
     Args:
         query (Tensor): Query features, shape (Q, D).
@@ -65,7 +85,8 @@ def knn_predict(query: torch.Tensor,
         dict[int, Tensor]: For every requested k, the (Q, C) class scores (summed weights).
 
     Raises:
-        ValueError: empty bank, mismatched shapes, labels outside [0, num_classes), k < 1.
+        ValueError: empty bank, mismatched shapes, labels outside [0, num_classes), k < 1,
+            NaN or Inf features.
     """
     ks = [int(v) for v in k]
     if not ks or min(ks) < 1:
@@ -81,6 +102,8 @@ def knn_predict(query: torch.Tensor,
     if bank_labels.min() < 0 or bank_labels.max() >= num_classes:
         raise ValueError(f'knn_predict: labels must be in [0, {num_classes}), got '
                          f'[{int(bank_labels.min())}, {int(bank_labels.max())}]')
+    _check_finite('bank', bank)
+    _check_finite('query', query)
     dtype = torch.float64 if query.dtype == torch.float64 else torch.float32
     query, bank = F.normalize(query.to(dtype), dim=1), F.normalize(bank.to(dtype), dim=1)
     bank_labels = bank_labels.to(bank.device).long()

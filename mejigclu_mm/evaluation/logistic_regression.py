@@ -15,6 +15,14 @@ from torch import nn
 DEFAULT_L2_GRID = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 
 
+def _check_finite(caller: str, name: str, features: torch.Tensor) -> None:
+    """ValueError when some rows of ``features`` hold NaN or Inf."""
+    bad = int((~torch.isfinite(features)).any(1).sum()) if features.numel() else 0
+    if bad:
+        raise ValueError(f'{caller}: {bad} of {len(features)} {name} features hold NaN or Inf '
+                         'values')
+
+
 def fit_logistic_regression(features: torch.Tensor, labels: torch.Tensor, num_classes: int,
                             l2: float, max_iter: int = 300) -> nn.Linear:
     """Fit ``softmax(W x + b)`` by minimising mean cross-entropy + ``l2 / 2 * ||W||^2``.
@@ -35,9 +43,14 @@ def fit_logistic_regression(features: torch.Tensor, labels: torch.Tensor, num_cl
 
     Returns:
         nn.Linear: D -> C layer giving the logits of raw features.
+
+    Raises:
+        ValueError: ``l2 <= 0``, or features with NaN or Inf values (the solver would fail
+            with an overflow deep inside).
     """
     if l2 <= 0:
         raise ValueError(f'fit_logistic_regression: l2 must be > 0, got {l2}')
+    _check_finite('fit_logistic_regression', 'training', features)
     x = features.float()
     mean, std = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-6)
     x = (x - mean) / std
@@ -132,6 +145,8 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     """
     if not 0 < holdout < 1:
         raise ValueError(f'linear_probe: holdout must be in (0, 1), got {holdout}')
+    _check_finite('linear_probe', 'training', train_x)
+    _check_finite('linear_probe', 'test', test_x)
     n_holdout = int(round(len(train_x) * holdout))
     if not 0 < n_holdout < len(train_x):
         raise ValueError(f'linear_probe: {len(train_x)} training features cannot be split '

@@ -87,3 +87,16 @@ def test_bad_input_is_named():
         knn_predict(torch.randn(2, 3), bank, labels, 4, (0, ))
     with pytest.raises(ValueError, match='must be'):
         knn_predict(torch.randn(2, 5), bank, labels, 4)
+
+
+def test_nan_features_are_refused_and_the_k_used_is_told():
+    from mejigclu_mm.evaluation.knn import neighbourhood_sizes
+    bank, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    bank[2, 1] = float('nan')
+    with pytest.raises(ValueError, match='1 of 4 bank features hold NaN or Inf'):
+        knn_predict(torch.randn(2, 3), bank, labels, 3)
+    query = torch.randn(2, 3)
+    query[:, 0] = float('inf')
+    with pytest.raises(ValueError, match='2 of 2 query features hold NaN or Inf'):
+        knn_predict(query, torch.randn(4, 3), labels, 3)
+    assert neighbourhood_sizes([1, 10, 200], 50) == {1: 1, 10: 10, 200: 50}

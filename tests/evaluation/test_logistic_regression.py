@@ -76,3 +76,16 @@ def test_bad_arguments_are_named():
         linear_probe(x, y, x, y, 2, holdout=1.0)
     with pytest.raises(ValueError, match='l2 must be > 0'):
         fit_logistic_regression(x, y, 2, 0.0)
+
+
+def test_nan_features_are_refused_before_the_solver():
+    x, y = torch.randn(10, 3), torch.arange(10) % 2
+    bad = x.clone()
+    bad[4, 0] = float('nan')
+    with pytest.raises(ValueError, match='fit_logistic_regression: 1 of 10 training features '
+                       'hold NaN or Inf'):
+        fit_logistic_regression(bad, y, 2, 1e-3)
+    with pytest.raises(ValueError, match='linear_probe: 1 of 10 training features'):
+        linear_probe(bad, y, x, y, 2)
+    with pytest.raises(ValueError, match='linear_probe: 1 of 10 test features'):
+        linear_probe(x, y, bad, y, 2)

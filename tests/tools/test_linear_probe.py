@@ -1,6 +1,10 @@
 """tools/linear_probe.py end to end on real images in Fashion-MNIST's format."""
 import json
 
+import pytest
+import torch
+from mmengine.config import Config
+
 from test_knn_eval import LINEAR, loader_options, save_pretraining_checkpoint
 
 
@@ -34,3 +38,24 @@ def test_random_init_on_a_subset(fashion_mnist_format_root):
     assert results['checkpoint'] == 'none' and results['l2'] == 1e-2
     assert (results['num_train'], results['num_fit'], results['num_holdout']) == (25, 20, 5)
     assert 0 <= results['top1'] <= 100
+
+
+def test_nan_features_are_refused_naming_the_file(fashion_mnist_format_root, tmp_path):
+    """A NaN feature set (from a cache here; a diverged backbone gives the same) is refused
+    before the solver, naming where it comes from."""
+    import linear_probe
+    from mejigclu_mm.evaluation.feature_cache import cache_key, save_cache
+    checkpoint = save_pretraining_checkpoint(tmp_path / 'epoch_1.pth')
+    cache = tmp_path / 'features.pth'
+    argv = [str(LINEAR), checkpoint, '--features', str(cache), '--device', 'cpu',
+            '--cfg-options', *loader_options(fashion_mnist_format_root)]
+    cfg = Config.fromfile(LINEAR)
+    cfg.merge_from_dict(linear_probe.parse_args(argv).cfg_options)  # as the tool merges them
+    bank = torch.randn(60, 8)
+    bank[[3, 7]] = float('nan')
+    save_cache(str(cache), cache_key(cfg, checkpoint, 'auto', 0, random_init=False),
+               dict(bank=bank, bank_labels=torch.arange(60) % 10, query=torch.randn(20, 8),
+                    query_labels=torch.arange(20) % 10, num_classes=10, checkpoint=checkpoint))
+    with pytest.raises(SystemExit, match=f'the features cached in {cache}: 2 of 60 train '
+                       r'\(bank\) features hold NaN or Inf values'):
+        linear_probe.main(argv)

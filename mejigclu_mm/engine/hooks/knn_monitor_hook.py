@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader
 
 from mmpretrain.registry import HOOKS
 from ...evaluation import extract_features, knn_accuracy
+from ...evaluation.knn import neighbourhood_sizes
 
 
 @HOOKS.register_module()
@@ -50,7 +51,8 @@ class KNNMonitorHook(Hook):
         interval (int): Evaluate every ``interval`` epochs (iterations if not ``by_epoch``).
             Defaults to 1.
         by_epoch (bool): Whether ``interval`` counts epochs. Defaults to True.
-        k (Sequence[int]): Neighbourhood sizes. Defaults to (20, ).
+        k (Sequence[int]): Neighbourhood sizes. Defaults to (20, ). A k larger than the bank
+            uses the whole bank, with a warning in the log.
         temperature (float): Temperature of the vote weights. Defaults to 0.07.
         prefix (str): Prefix of the logged keys. Defaults to 'knn'.
     """
@@ -127,6 +129,13 @@ class KNNMonitorHook(Hook):
         num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
         acc = knn_accuracy(query, query_labels, bank, bank_labels, num_classes, self.k,
                            self.temperature)
+        clamped = {k: used for k, used in neighbourhood_sizes(self.k, len(bank)).items()
+                   if used != k}
+        if clamped:
+            runner.logger.warning(
+                f'KNNMonitorHook: the bank holds {len(bank)} images, fewer than k = '
+                f'{", ".join(map(str, clamped))}: those are computed with every bank image '
+                f'(k = {len(bank)}) and logged under their own names')
         scalars = {f'{self.prefix}/top1_k{k}': value for k, value in acc.items()}
         for key, value in scalars.items():
             runner.message_hub.update_scalar(key, value)

@@ -42,6 +42,7 @@ def independent_features(model, dataset, mean, std):
     return feats / feats.norm(dim=1, keepdim=True), labels
 
 
+@pytest.mark.slow
 def test_logs_knn_at_the_interval_and_the_last_epoch(fashion_mnist_format_root, tmp_path):
     cfg = Config.fromfile(MOCO)
     cfg.merge_from_dict({
@@ -94,6 +95,7 @@ def test_iteration_interval_and_last_iteration():
         KNNMonitorHook(bank_dataloader={}, query_dataloader={}, interval=0)
 
 
+@pytest.mark.slow
 def test_the_shipped_monitor_follows_the_training_data_root_on_jigsaw_clustering(
         fashion_mnist_format_root, tmp_path, capsys):
     """The Fashion-MNIST pretraining configs ship the monitor without a data_root of its own:
@@ -104,7 +106,7 @@ def test_the_shipped_monitor_follows_the_training_data_root_on_jigsaw_clustering
     cfg.merge_from_dict({
         'train_dataloader.dataset.data_root': str(fashion_mnist_format_root),
         'train_dataloader.dataset.indices': 16, 'train_dataloader.batch_size': 8,
-        'train_dataloader.sampler.batch_size': 8, 'model.heads.cls.num_classes': 8,
+        'model.heads.cls.num_classes': 8,
         'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
         'train_cfg.max_epochs': 1, 'work_dir': str(tmp_path), 'experiment_name': 'shipped',
         'model.backbone.stem_channels': 8, 'model.backbone.base_channels': 8,
@@ -118,4 +120,8 @@ def test_the_shipped_monitor_follows_the_training_data_root_on_jigsaw_clustering
     runner.train()
     records = [r for r in read_scalars(str(tmp_path)) if 'knn/top1_k20' in r]
     assert [r['step'] for r in records] == [1] and 'knn/top1_k200' in records[0]
-    assert '60 bank / 20 query images' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '60 bank / 20 query images' in out
+    # k = 200 > 60: said, and computed with the whole bank
+    assert 'the bank holds 60 images, fewer than k = 200: those are computed with every bank ' \
+           'image (k = 60)' in out

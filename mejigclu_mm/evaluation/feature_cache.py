@@ -1,0 +1,182 @@
+"""The ``--features`` cache of ``tools/knn_eval.py`` / ``tools/linear_probe.py``.
+
+A cache file holds the bank and query features of one backbone on one config's data, and the
+key they were extracted for: a hash of the merged config's content (after ``--cfg-options``), a
+hash of the checkpoint file's content, the key prefix and the seed of a random backbone. A file
+whose key differs is stale: it is reported and replaced. A file that is not such a cache (a
+checkpoint, an image, a results JSON, a cut-off file) is neither read nor written over.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import zipfile
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+
+from ..utils.atomic_write import atomic_write
+
+# Marks a file as a features cache (the 'kind' entry); files of older versions carry only
+# 'key' and 'features'.
+FEATURES_KIND = 'mejigclu_mm features cache'
+TENSORS = ('bank', 'bank_labels', 'query', 'query_labels')
+
+
+class FeatureCacheError(ValueError):
+    """A ``--features`` file that is not a features cache, or a damaged one."""
+
+
+def file_digest(path: str, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's content (hex)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as file:
+        for block in iter(lambda: file.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def config_digest(cfg: Config) -> str:
+    """SHA-256 of the merged config's content: every setting, whichever file or option set it
+    (keys sorted; values JSON has no form for are taken by their ``repr``)."""
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cache_key(cfg: Config, checkpoint: str, prefix: str, seed: int,
+              random_init: bool) -> dict:
+    """What extracted features depend on.
+
+    Args:
+        cfg (Config): The merged config.
+        checkpoint (str): The checkpoint file (ignored with ``random_init``).
+        prefix (str): The ``--prefix`` option.
+        seed (int): The seed of a random backbone.
+        random_init (bool): Whether the backbone is randomly initialised.
+
+    Returns:
+        dict: ``config`` and ``checkpoint`` content hashes, ``prefix``, ``seed``.
+    """
+    return dict(config=config_digest(cfg),
+                checkpoint='random init' if random_init else file_digest(checkpoint),
+                prefix=prefix, seed=seed)
+
+
+def _what_it_is(path: str) -> str:
+    """A few words on what a file that is not a features cache holds."""
+    with open(path, 'rb') as file:
+        head = file.read(512)
+    stripped = head.lstrip()
+    if stripped[:1] in (b'{', b'['):
+        return 'JSON (e.g. a results file)'
+    if head[:3] == b'\xff\xd8\xff' or head[:8] == b'\x89PNG\r\n\x1a\n' or head[:4] in (
+            b'GIF8', b'II*\x00', b'MM\x00*') or (head[:4] == b'RIFF' and head[8:12] == b'WEBP'):
+        return 'an image'
+    if head[:1] == b'\x80':
+        return 'a pickle (an old-style checkpoint?)'
+    try:
+        head.decode('utf-8')
+        return 'text'
+    except UnicodeDecodeError:
+        return 'binary data'
+
+
+def read_cache(path: str) -> dict:
+    """The content of the features cache ``path``.
+
+    Args:
+        path (str): An existing file.
+
+    Returns:
+        dict: ``key`` and ``features`` (``bank``, ``bank_labels``, ``query``,
+        ``query_labels`` tensors and ``num_classes``, ...).
+
+    Raises:
+        FeatureCacheError: ``path`` is no features cache (names what it is) or is damaged.
+    """
+    if osp.getsize(path) == 0:
+        raise FeatureCacheError(f'--features {path} is empty (0 bytes), not a features cache')
+    if not zipfile.is_zipfile(path):
+        with open(path, 'rb') as file:
+            zip_start = file.read(4) == b'PK\x03\x04'
+        if zip_start:
+            raise FeatureCacheError(f'--features {path} is cut off or damaged (its zip archive '
+                                    'is incomplete)')
+        raise FeatureCacheError(f'--features {path} is not a features cache: it holds '
+                                f'{_what_it_is(path)}')
+    try:
+        content = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:  # a checkpoint with objects a cache never holds, or damage
+        first = (str(error).splitlines() or [''])[0][:160]
+        raise FeatureCacheError(
+            f'--features {path} is a PyTorch file that is not a features cache (or a damaged '
+            f'one): {type(error).__name__}: {first}') from None
+    ours = isinstance(content, dict) and (
+        content.get('kind') == FEATURES_KIND
+        or (set(content) == {'key', 'features'} and isinstance(content['key'], dict)))
+    if not ours:
+        what = (f'a dict with keys {", ".join(map(str, list(content)[:6]))}'
+                if isinstance(content, dict) else type(content).__name__)
+        raise FeatureCacheError(f'--features {path} is not a features cache: it holds {what} '
+                                '(a checkpoint?)')
+    _check_content(path, content.get('features'))
+    return content
+
+
+def _check_content(path: str, features) -> None:
+    """Refuse a cache whose tensors are missing or do not belong together."""
+    if not isinstance(features, dict) or not all(torch.is_tensor(features.get(name))
+                                                 for name in TENSORS):
+        raise FeatureCacheError(f'--features {path} is damaged: it lacks the tensors '
+                                f'{", ".join(TENSORS)}')
+    for split in ('bank', 'query'):
+        feats, labels = features[split], features[f'{split}_labels']
+        if feats.ndim != 2 or labels.shape != (len(feats), ):
+            raise FeatureCacheError(
+                f'--features {path} is damaged: {split} features of shape '
+                f'{tuple(feats.shape)} with labels of shape {tuple(labels.shape)}')
+
+
+def stale_parts(stored: dict, key: dict) -> list:
+    """The parts of ``key`` (``config``, ``checkpoint``, ``prefix``, ``seed``) that differ."""
+    names = dict(config='the config\'s content', checkpoint='the checkpoint\'s content',
+                 prefix='--prefix', seed='--seed')
+    return [names[part] for part in names if stored.get(part) != key[part]]
+
+
+def load_cache(path: str, key: dict) -> Optional[dict]:
+    """The cached features of ``path`` when they were extracted for ``key``.
+
+    Args:
+        path (str): The ``--features`` file; it need not exist.
+        key (dict): :func:`cache_key` of this call.
+
+    Returns:
+        dict | None: The features, or None when ``path`` does not exist or is stale (a line
+        says what changed; the caller extracts anew and replaces it).
+
+    Raises:
+        FeatureCacheError: ``path`` is no features cache, or a damaged one.
+    """
+    if not osp.lexists(path):
+        return None
+    if osp.isdir(path):
+        raise FeatureCacheError(f'--features {path} is a folder; give a file name')
+    content = read_cache(path)
+    changed = stale_parts(content['key'], key)
+    if changed:
+        print(f'{path} holds features of other inputs ({", ".join(changed)} changed): '
+              'extracting anew; it will be replaced')
+        return None
+    return content['features']
+
+
+def save_cache(path: str, key: dict, features: dict) -> None:
+    """Write a features cache atomically (the old one stays whole until the new one is)."""
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    stored = {name: value.cpu() if torch.is_tensor(value) else value
+              for name, value in features.items()}
+    with atomic_write(path, 'wb') as file:
+        torch.save(dict(kind=FEATURES_KIND, key=key, features=stored), file)
