@@ -4,6 +4,7 @@ import re
 import shutil
 
 import numpy as np
+from PIL import Image
 
 from conftest import ROOT
 
@@ -27,15 +28,17 @@ def test_custom_dataset_snippet_trains_on_a_folder_of_images(imagenet_images, tm
     config.write_text(snippet)
     for folder in ('_base_', 'pretrain'):  # the repository's configs beside it, as in a checkout
         (tmp_path / 'configs' / folder).symlink_to(ROOT / 'configs' / folder)
-    images = tmp_path / 'my_images' / 'holiday'  # CustomDataset also walks sub-folders
+    images = tmp_path / 'my_images' / 'holiday'  # the dataset also walks sub-folders
     images.mkdir(parents=True)
-    for image in imagenet_images:
-        shutil.copy(image, images)
+    formats = ('.jpg', '.JPEG', '.png', '.tiff', '.webp', '.gif', '.bmp')
+    for index, image in enumerate(imagenet_images):  # every format OpenCV or PIL reads
+        Image.open(image).convert('RGB').save(images / f'{image.stem}{formats[index % 7]}')
+    (images / 'notes.txt').write_text('not an image: skipped, and counted in the log')
 
     runner = train_tool.main([
         str(config), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
         f'train_dataloader.dataset.data_root={tmp_path / "my_images"}',
-        'train_dataloader.batch_size=8', 'train_dataloader.sampler.batch_size=8',
+        'train_dataloader.batch_size=8',
         'model.heads.cls.num_classes=8', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
         'randomness.seed=0', 'custom_hooks=[]',
@@ -43,7 +46,7 @@ def test_custom_dataset_snippet_trains_on_a_folder_of_images(imagenet_images, tm
         'model.backbone.depth=18', 'model.heads.clu.in_channels=512',
         'model.heads.clu.hid_channels=512', 'model.heads.cls.in_channels=512',
         'model.heads.cls.hid_channels=512', 'train_dataloader.dataset.pipeline.1.patch_size=32'])
-    assert len(runner.train_dataloader.dataset) == 20
+    assert len(runner.train_dataloader.dataset) == 20  # every image; notes.txt skipped
     assert runner.cfg.model.heads.cls.num_classes == 8
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert len(losses) == 20 // 8 and np.all(np.isfinite(losses))

@@ -114,6 +114,13 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
                                        backend=self.imdecode_backend)
             except Exception as error:  # decoders raise many types on garbage
                 img, problem = None, f'{type(error).__name__}: {error}'
+            if img is None and self.imdecode_backend != 'pillow':
+                # e.g. GIF, which OpenCV 4.10 cannot decode: the folder datasets take every
+                # format OpenCV or PIL reads, so the loader must too
+                try:
+                    img = mmcv.imfrombytes(img_bytes, flag=self.color_type, backend='pillow')
+                except Exception:
+                    img = None
             if img is None:
                 problem = (f'cannot be decoded ({len(img_bytes)} bytes; corrupt or not an '
                            f'image{"; " + problem if problem else ""})')

@@ -136,3 +136,14 @@ def test_the_skip_count_is_the_runs_across_workers(imagenet_images, bad_images, 
     assert len(samples) == 6 and not any('truncated' in s['img_path'] or 'corrupt' in
                                          s['img_path'] for s in samples)
     assert int(dataset.pipeline.transforms[0].skipped) >= 2  # both, counted in the workers
+
+
+def test_a_gif_opencv_cannot_decode_loads_through_pil(imagenet_images, tmp_path):
+    """ImageFolderDataset takes every format OpenCV or PIL reads; OpenCV 4.10 has no GIF
+    decoder, so the loader falls back to PIL (BGR, as OpenCV would give it)."""
+    path = tmp_path / 'photo.gif'
+    rgb = Image.open(imagenet_images[0]).convert('RGB')
+    rgb.save(path)
+    img = CheckedLoadImageFromFile()(dict(img_path=str(path)))['img']
+    expected = np.asarray(Image.open(path).convert('RGB'))[..., ::-1]
+    assert img.shape == expected.shape and np.array_equal(img, expected)
