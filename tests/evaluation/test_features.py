@@ -37,3 +37,46 @@ def test_gather_restores_the_order_of_mmengines_default_sampler(monkeypatch, num
 def test_gather_without_distribution_is_the_identity():
     local = torch.randn(7, 4)
     torch.testing.assert_close(gather_in_dataset_order(local, 7), local)
+
+
+def labelled_loader(count=12, batch_size=5):
+    """Labelled (C=3, 4 x 4) samples in a DataLoader, as mmpretrain datasets give them."""
+    from mmengine.dataset import default_collate
+    from torch.utils.data import DataLoader, Dataset
+
+    from mmpretrain.structures import DataSample
+
+    class Samples(Dataset):
+        test_mode = True
+
+        def __len__(self):
+            return count
+
+        def __getitem__(self, i):
+            return dict(inputs=torch.full((3, 4, 4), float(i + 1)),
+                        data_samples=DataSample().set_gt_label(i % 2))
+
+    return DataLoader(Samples(), batch_size=batch_size, collate_fn=default_collate)
+
+
+def preprocess(data, training):
+    return dict(inputs=data['inputs'], data_samples=data['data_samples'])
+
+
+@pytest.mark.parametrize('progress', [True, False, None])
+def test_extraction_shows_its_progress_when_asked(progress, capsys):
+    """True: a bar on stderr with the images done; False: none; None (default): only on a
+    terminal, and pytest's captured stderr is none."""
+    feats, labels = features.extract_features(preprocess, lambda x: x, labelled_loader(),
+                                              progress=progress)
+    assert feats.shape == (12, 3) and labels.tolist() == [i % 2 for i in range(12)]
+    err = capsys.readouterr().err
+    if progress:
+        assert 'features of Samples test' in err and '12/12' in err
+    else:
+        assert err == ''
+
+
+def test_unnormalised_pooling_keeps_the_scale():
+    maps = torch.randn(2, 5, 3, 3)
+    torch.testing.assert_close(pool_features(maps, normalize=False), maps.mean((2, 3)))
