@@ -2,6 +2,7 @@
 from .features import extract_features, gather_in_dataset_order, pool_features
 from .frozen_backbone import (RANDOM_INIT, build_frozen_classifier, checkpoint_prefix,
                               config_features, evaluation_dataloaders)
+from .inference import inference_config, inference_pipeline
 from .knn import knn_accuracy, knn_predict
 from .logistic_regression import (DEFAULT_L2_GRID, choose_l2, fit_logistic_regression,
                                   linear_probe, topk_accuracy)
@@ -9,6 +10,6 @@ from .logistic_regression import (DEFAULT_L2_GRID, choose_l2, fit_logistic_regre
 __all__ = [
     'extract_features', 'gather_in_dataset_order', 'pool_features', 'RANDOM_INIT',
     'build_frozen_classifier', 'checkpoint_prefix', 'config_features', 'evaluation_dataloaders',
-    'knn_accuracy', 'knn_predict', 'DEFAULT_L2_GRID', 'choose_l2', 'fit_logistic_regression',
-    'linear_probe', 'topk_accuracy'
+    'inference_config', 'inference_pipeline', 'knn_accuracy', 'knn_predict', 'DEFAULT_L2_GRID',
+    'choose_l2', 'fit_logistic_regression', 'linear_probe', 'topk_accuracy'
 ]
