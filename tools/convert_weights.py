@@ -38,6 +38,7 @@ from mejigclu_mm.converters import (BackboneError, CheckpointLayoutError, check_
                                     read_checkpoint_weights, resolve_backbone, to_detectron2,
                                     to_mmdet, to_torchvision)
 from mejigclu_mm.utils import NonFiniteCheckpointError, NotACheckpointError
+from mejigclu_mm.utils.entry_points import quiet_known_warnings
 
 WRITERS = {'mmdet': to_mmdet, 'torchvision': to_torchvision, 'detectron2': to_detectron2}
 STANDARD_STEM_FORMATS = ('torchvision', 'detectron2')
@@ -160,6 +161,7 @@ def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
 
 
 def main(argv=None):
+    quiet_known_warnings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('src', help='checkpoint (pretraining, mmpretrain / mmdet, official '
                         'JigClu / MoCo, torchvision, detectron2 .pkl)')

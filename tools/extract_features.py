@@ -35,6 +35,7 @@ from mejigclu_mm.evaluation.feature_files import check_destination, save_feature
 from mejigclu_mm.evaluation.features import progress_bar
 from mejigclu_mm.evaluation.image_files import ImageFiles, collate_readable
 from mejigclu_mm.evaluation.inference import inference_pipeline
+from mejigclu_mm.utils.entry_points import quiet_known_warnings
 from mmpretrain.registry import TRANSFORMS
 
 
@@ -102,6 +103,7 @@ def extract(model, loader, normalize: bool):
 
 
 def main(argv=None):
+    quiet_known_warnings()
     args = parse_args(argv)
     inputs = check_inputs(args)
     cfg = Config.fromfile(args.config)

@@ -21,6 +21,7 @@ import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
 from mejigclu_mm.evaluation import DEFAULT_L2_GRID, linear_probe
 from mejigclu_mm.evaluation.cli import (add_common_arguments, check_output, features_from_args,
                                         write_json)
+from mejigclu_mm.utils.entry_points import quiet_known_warnings
 
 
 def parse_args(argv=None):
@@ -35,6 +36,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    quiet_known_warnings()
     args = parse_args(argv)
     if args.out:
         check_output(args.out, 'linear_probe.py', args)

@@ -27,6 +27,7 @@ from mejigclu_mm.engine.distributed import (add_launcher_arguments, init_cpu_dis
                                              parse_launcher_args)
 from mejigclu_mm.utils import (NonFiniteCheckpointError, NotACheckpointError,
                                safe_checkpoint_loading)
+from mejigclu_mm.utils.entry_points import quiet_known_warnings
 
 
 def parse_args(argv=None):
@@ -79,6 +80,7 @@ def check_checkpoint_covers(model, checkpoint: str, config: str) -> None:
 
 
 def main(argv=None):
+    quiet_known_warnings()
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:

@@ -44,6 +44,7 @@ from mejigclu_mm.engine.resume import (ResumeError, check_resume_fits, find_resu
 from mejigclu_mm.engine.work_dir_lock import WorkDirBusyError, WorkDirLock
 from mejigclu_mm.utils import safe_checkpoint_loading
 from mejigclu_mm.utils.config_options import unknown_option_warnings
+from mejigclu_mm.utils.entry_points import quiet_known_warnings
 
 # Hooks every run gets (mejigclu_mm.engine.hooks).
 ALWAYS_HOOKS = ('RandomStateHook', 'DataloaderCheckHook', 'NonFiniteLossHook')
@@ -223,6 +224,7 @@ def is_launch_rank_zero() -> bool:
 
 
 def main(argv=None):
+    quiet_known_warnings()
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     check_amp(cfg)

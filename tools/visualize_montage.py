@@ -25,6 +25,7 @@ from mmengine.dataset import default_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import mejigclu_mm  # noqa: E402,F401
+from mejigclu_mm.utils.entry_points import quiet_known_warnings
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 
 
@@ -90,6 +91,7 @@ def draw(montages, source_image, source_position, grid, path):
 
 
 def main(argv=None):
+    quiet_known_warnings()
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

@@ -168,6 +168,8 @@ def save_png(fig, out: str) -> None:
 
 
 def main(argv=None):
+    from mejigclu_mm.utils.entry_points import quiet_known_warnings
+    quiet_known_warnings()
     args = parse_args(argv)
     is_extracted = osp.splitext(args.config)[1].lower() in EXTRACTED
     check_destination(args.out, [args.config, args.checkpoint, args.features])
