@@ -19,10 +19,8 @@ import argparse
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
 from mejigclu_mm.evaluation import knn_accuracy
-from mejigclu_mm.evaluation.cli import (add_common_arguments, check_output, features_from_args,
-                                        write_json)
+from mejigclu_mm.evaluation.cli import add_common_arguments, tool_features, write_json
 from mejigclu_mm.evaluation.knn import neighbourhood_sizes
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
 
 
 def parse_args(argv=None):
@@ -36,11 +34,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    quiet_known_warnings()
     args = parse_args(argv)
-    if args.out:
-        check_output(args.out, 'knn_eval.py', args)
-    feats = features_from_args(args)
+    feats = tool_features(args, 'knn_eval.py')
     acc = knn_accuracy(feats['query'], feats['query_labels'], feats['bank'],
                        feats['bank_labels'], feats['num_classes'], args.k, args.temperature)
     used = neighbourhood_sizes(args.k, len(feats['bank']))

@@ -19,9 +19,7 @@ import argparse
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
 from mejigclu_mm.evaluation import DEFAULT_L2_GRID, linear_probe
-from mejigclu_mm.evaluation.cli import (add_common_arguments, check_output, features_from_args,
-                                        write_json)
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+from mejigclu_mm.evaluation.cli import add_common_arguments, tool_features, write_json
 
 
 def parse_args(argv=None):
@@ -36,11 +34,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    quiet_known_warnings()
     args = parse_args(argv)
-    if args.out:
-        check_output(args.out, 'linear_probe.py', args)
-    feats = features_from_args(args)
+    feats = tool_features(args, 'linear_probe.py')
     probe = linear_probe(feats['bank'], feats['bank_labels'], feats['query'],
                          feats['query_labels'], feats['num_classes'], args.l2_grid,
                          args.holdout, args.seed, args.max_iter)

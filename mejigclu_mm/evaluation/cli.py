@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config, DictAction
 
 from ..utils.atomic_write import atomic_write
+from ..utils.entry_points import quiet_known_warnings
 from .feature_cache import FeatureCacheError, cache_key, load_cache, save_cache
 from .frozen_backbone import RANDOM_INIT, config_features
 
@@ -174,3 +175,18 @@ def write_json(path: str, results: dict) -> None:
     with atomic_write(path) as file:
         json.dump(results, file, indent=2)
     print(f'wrote {path}')
+
+
+def tool_features(args: argparse.Namespace, tool: str) -> dict:
+    """What a tool's ``main`` starts with: the stack's known warnings quieted, ``--out``
+    checked first (nothing is computed for a path that would be refused), then
+    :func:`features_from_args`.
+
+    Args:
+        args (argparse.Namespace): The tool's parsed arguments.
+        tool (str): The tool's file name, e.g. 'knn_eval.py' (for :func:`check_output`).
+    """
+    quiet_known_warnings()
+    if args.out:
+        check_output(args.out, tool, args)
+    return features_from_args(args)

@@ -22,6 +22,12 @@ def tiny_model_cfg(num_images, heads=('clu', 'cls', 'loc'), grid=2):
         heads={name: all_heads[name] for name in heads})
 
 
+def uint8_patches(num_images, size=16, positions=4):
+    """``positions`` uint8 patch batches of ``num_images`` x 3 x size x size."""
+    return [torch.randint(0, 256, (num_images, 3, size, size), dtype=torch.uint8)
+            for _ in range(positions)]
+
+
 def train_losses(model, patches):
     """A training step's losses: the preprocessor's montages and targets into loss()."""
     data = model.data_preprocessor(dict(inputs=patches, data_samples=None), training=True)
@@ -32,8 +38,7 @@ def test_first_losses_match_theory_and_gradients_reach_the_backbone():
     torch.manual_seed(0)
     n = 16
     model = MODELS.build(tiny_model_cfg(n))
-    patches = [torch.randint(0, 256, (n, 3, 16, 16), dtype=torch.uint8) for _ in range(4)]
-    losses = train_losses(model, patches)
+    losses = train_losses(model, uint8_patches(n))
     assert set(losses) == {'loss_clu', 'loss_cls', 'loss_loc'}
     assert losses['loss_clu'].item() == pytest.approx((0.3 / 0.07) * math.log(4 * n - 1), rel=0.1)
     assert losses['loss_cls'].item() == pytest.approx(math.log(n), rel=0.1)
@@ -44,20 +49,17 @@ def test_first_losses_match_theory_and_gradients_reach_the_backbone():
 
 def test_heads_in_the_config_decide_the_losses():
     model = MODELS.build(tiny_model_cfg(4, heads=('clu', 'loc')))
-    patches = [torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)] * 4
-    assert set(train_losses(model, patches)) == {'loss_clu', 'loss_loc'}
+    assert set(train_losses(model, uint8_patches(4))) == {'loss_clu', 'loss_loc'}
 
 
 def test_batch_not_matching_the_classification_head_raises():
-    model = MODELS.build(tiny_model_cfg(8))
-    patches = [torch.randint(0, 256, (6, 3, 16, 16), dtype=torch.uint8) for _ in range(4)]
     with pytest.raises(ValueError, match='num_classes=8, but this step has 6 images'):
-        train_losses(model, patches)
+        train_losses(MODELS.build(tiny_model_cfg(8)), uint8_patches(6))
 
 
 def test_the_grid_comes_from_the_patches_and_the_location_head_checks_it():
     model = MODELS.build(tiny_model_cfg(4, heads=('clu', 'loc'), grid=2))
-    patches = [torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8) for _ in range(9)]
+    patches = uint8_patches(4, positions=9)
     with pytest.raises(ValueError, match='LocationHead has grid=2 but the montages use grid=3'):
         train_losses(model, patches)
     model = MODELS.build(tiny_model_cfg(4, heads=('clu', ), grid=3))
@@ -72,10 +74,8 @@ def test_loss_refuses_inputs_that_did_not_come_from_the_jigsaw_preprocessor():
 
 def test_a_layer4_smaller_than_the_grid_is_refused():
     """patch_size=4 on the Fashion-MNIST configs: 8 px montages, layer4 1 x 1 for a 2 x 2 grid."""
-    model = MODELS.build(tiny_model_cfg(4))
-    patches = [torch.randint(0, 256, (4, 3, 4, 4), dtype=torch.uint8) for _ in range(4)]
     with pytest.raises(ValueError, match='feature map is 1 x 1, smaller than the 2 x 2 grid'):
-        train_losses(model, patches)
+        train_losses(MODELS.build(tiny_model_cfg(4)), uint8_patches(4, size=4))
 
 
 def test_tensor_mode_returns_the_backbone_features_of_whole_images():
