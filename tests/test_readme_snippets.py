@@ -4,6 +4,7 @@ import re
 import shutil
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import ROOT
@@ -19,6 +20,7 @@ def readme_block(name):
     return code.group(1)
 
 
+@pytest.mark.slow  # runs a Runner
 def test_custom_dataset_snippet_trains_on_a_folder_of_images(imagenet_images, tmp_path):
     import train as train_tool
     snippet = readme_block('custom-dataset-snippet')
