@@ -1,6 +1,5 @@
 """A hook that gives a run safe checkpoint loading and checkpoints that load safely."""
-import contextlib
-from typing import List
+import functools
 
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
@@ -41,31 +40,42 @@ def drop_statistics_functions(checkpoint: dict) -> int:
     return changed
 
 
+# The Runner methods that load checkpoints in train() / val() / test(): weight initialisation
+# (init_cfg) and load_or_resume (load_from, --resume)
+LOADING_METHODS = ('_init_model_weights', 'load_or_resume')
+
+
+def _run_with_safe_loading(method):
+    @functools.wraps(method)
+    def safely(*args, **kwargs):
+        with safe_checkpoint_loading():
+            return method(*args, **kwargs)
+    safely.safe_checkpoint_loading = True
+    return safely
+
+
 @HOOKS.register_module()
 class SafeCheckpointHook(Hook):
     """Load checkpoints with the safe loader during the run, and save ones that load safely.
 
-    ``before_run`` enters :func:`~mejigclu_mm.utils.safe_checkpoint_loading` (mmengine's
-    Runner calls it before initialising weights and before ``load_or_resume``, so
-    ``init_cfg``, ``load_from`` and ``--resume`` go through the safe loader), ``after_run``
-    leaves it; ``before_save_checkpoint`` applies :func:`drop_statistics_functions`. The configs
-    list it in ``default_hooks`` (``configs/_base_/default_runtime.py``) and ``tools/train.py``
-    adds it to every run, so importing the package changes nothing for other code.
+    ``before_run`` wraps this runner's own loading steps (``_init_model_weights`` for
+    ``init_cfg``, ``load_or_resume`` for ``load_from`` and ``--resume``; mmengine's Runner calls
+    both after ``before_run``) in :func:`~mejigclu_mm.utils.safe_checkpoint_loading`, so the safe
+    loader is in place exactly while they run, and mmengine's is back when they return or raise
+    (mmengine calls no hook when a run fails, so a block held from ``before_run`` to
+    ``after_run`` would outlive a failed run). ``before_save_checkpoint`` applies
+    :func:`drop_statistics_functions`. The configs list it in ``default_hooks``
+    (``configs/_base_/default_runtime.py``) and ``tools/train.py`` adds it to every run, so
+    importing the package changes nothing for other code.
     """
 
     priority = 'HIGHEST'  # before any other hook's before_run could load a checkpoint
 
-    def __init__(self):
-        self._entered: List[contextlib.ExitStack] = []
-
     def before_run(self, runner) -> None:
-        stack = contextlib.ExitStack()
-        stack.enter_context(safe_checkpoint_loading())
-        self._entered.append(stack)
-
-    def after_run(self, runner) -> None:
-        if self._entered:
-            self._entered.pop().close()
+        for name in LOADING_METHODS:
+            method = getattr(runner, name)
+            if not getattr(method, 'safe_checkpoint_loading', False):
+                setattr(runner, name, _run_with_safe_loading(method))
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         drop_statistics_functions(checkpoint)

@@ -1,6 +1,7 @@
 """mmengine checkpoints load under torch >= 2.6 with safe unpickling, and nothing unsafe does."""
 import os
 import pickle
+import uuid
 
 import numpy as np
 import pytest
@@ -39,7 +40,9 @@ def make_runner(work_dir, max_epochs, **kwargs):
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            safe_checkpoint=dict(type='SafeCheckpointHook')),
-        randomness=dict(seed=0), default_scope='mmpretrain', **kwargs)
+        randomness=dict(seed=0), default_scope='mmpretrain',
+        # its own message hub: runners built in the same second share the timestamp name
+        experiment_name=f'safe_checkpoint_{uuid.uuid4().hex}', **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -130,17 +133,15 @@ def safely(load):
 
 
 def run_failing(load):
-    """``load``, a Runner run that fails, with the SafeCheckpointHook alone: mmengine calls no
-    after_run when a run fails, so mmengine's loader is put back here (our tools use
-    safe_checkpoint_loading() for that)."""
+    """``load``, a Runner run that fails, with the SafeCheckpointHook alone; mmengine's loader
+    and torch's allow-list are as they were afterwards."""
     def run():
         local, allowed = CheckpointLoader._schemes[''], torch.serialization.get_safe_globals()
         try:
             return load()
         finally:
-            CheckpointLoader._schemes[''] = local
-            torch.serialization.clear_safe_globals()
-            torch.serialization.add_safe_globals(allowed)
+            assert CheckpointLoader._schemes[''] is local
+            assert torch.serialization.get_safe_globals() == allowed
     return run
 
 

@@ -1,5 +1,6 @@
 """SafeCheckpointHook: safe loading during a run only, and checkpoints free of getattr."""
 import pickle
+import uuid
 
 import pytest
 import torch
@@ -26,26 +27,28 @@ class TinyModel(BaseModel):
         return dict(loss=(out ** 2).mean()) if mode == 'loss' else out
 
 
-class SchemeSpy(SafeCheckpointHook):
-    """Records mmengine's local-file loader at every stage of the run."""
+class SchemeSpyModel(TinyModel):
+    """Records mmengine's local-file loader when the Runner initialises its weights."""
     seen = {}
 
-    def before_train(self, runner):
-        SchemeSpy.seen['train'] = CheckpointLoader._schemes['']
+    def init_weights(self):
+        SchemeSpyModel.seen['init_weights'] = CheckpointLoader._schemes['']
 
 
-def run(work_dir, hook):
+def run(work_dir, hook, model=None, **runner_args):
     hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1))
     if hook:
         hooks['safe_checkpoint'] = hook
     runner = Runner(
-        model=TinyModel(), work_dir=str(work_dir),
+        model=model or TinyModel(), work_dir=str(work_dir),
         train_dataloader=dict(dataset=[dict(inputs=torch.full((3, ), float(i))) for i in range(4)],
                               batch_size=2, collate_fn=dict(type='default_collate'),
                               sampler=dict(type='DefaultSampler', shuffle=False)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=1), default_hooks=hooks,
-        default_scope='mmpretrain')
+        default_scope='mmpretrain',
+        # its own message hub: runners built in the same second share the timestamp name
+        experiment_name=f'safe_checkpoint_hook_{uuid.uuid4().hex}', **runner_args)
     runner.train()
     return runner, work_dir / 'epoch_1.pth'
 
@@ -68,11 +71,20 @@ def test_checkpoints_load_safely_with_the_hook_and_not_without(tmp_path):
 
 
 @pytest.mark.slow
-def test_safe_loading_lasts_as_long_as_the_run(tmp_path):
+def test_safe_loading_lasts_as_long_as_the_loading(tmp_path):
     assert CheckpointLoader._schemes[''] is load_from_local
-    run(tmp_path, hook=SchemeSpy())
-    assert SchemeSpy.seen['train'] is not load_from_local  # ours during the run
+    run(tmp_path, hook=dict(type='SafeCheckpointHook'), model=SchemeSpyModel())
+    assert SchemeSpyModel.seen['init_weights'] is not load_from_local  # ours while loading
     assert CheckpointLoader._schemes[''] is load_from_local  # mmengine's after it
+
+
+def test_a_run_that_fails_to_load_leaves_mmengine_as_it_was(tmp_path):
+    """mmengine calls no hook when a run fails: nothing of the safe loading may outlive it."""
+    allowed = set(torch.serialization.get_safe_globals())
+    with pytest.raises(FileNotFoundError):
+        run(tmp_path, hook=dict(type='SafeCheckpointHook'), load_from=str(tmp_path / 'none.pth'))
+    assert CheckpointLoader._schemes[''] is load_from_local
+    assert set(torch.serialization.get_safe_globals()) == allowed
 
 
 def test_buffers_pickle_without_functions_and_load_with_them():
