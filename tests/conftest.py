@@ -161,3 +161,41 @@ def batch_options():
         return result
 
     return options
+
+
+@pytest.fixture(scope='session')
+def fashion_scenes_root(tmp_path_factory, fashion_mnist_format_root):
+    """tools/data/prepare_fashion_scenes.py's output from real Fashion-MNIST garments (the 20 of
+    ``fashion_mnist_format_root``'s test split): 8 training and 4 validation scenes of 64 px."""
+    from prepare_fashion_scenes import main
+    root = tmp_path_factory.mktemp('fashion_scenes') / 'scenes'
+    main(['--src', str(fashion_mnist_format_root), '--out', str(root), '--train', '8',
+          '--val', '4'])
+    return root
+
+
+@pytest.fixture(scope='session')
+def voc_segmentation_root(tmp_path_factory, fashion_scenes_root):
+    """A VOCdevkit/VOC2012 in mmseg's Pascal VOC + augmented-set layout (JPEGImages,
+    SegmentationClass, SegmentationClassAug, ImageSets/Segmentation/{train,aug,val}.txt) holding
+    the scenes of ``fashion_scenes_root`` as RGB JPEGs with their label maps (labels 1-10 are
+    valid VOC class indices)."""
+    root = tmp_path_factory.mktemp('VOCdevkit') / 'VOC2012'
+    for sub in ('JPEGImages', 'SegmentationClass', 'SegmentationClassAug',
+                'ImageSets/Segmentation'):
+        (root / sub).mkdir(parents=True)
+    lists = {'train': [], 'aug': [], 'val': []}
+    for split, listed in (('train', ('train', 'aug')), ('val', ('val', ))):
+        for image in sorted((fashion_scenes_root / 'images' / split).glob('*.png')):
+            name = f'{split}_{image.stem}'
+            Image.open(image).convert('RGB').save(root / 'JPEGImages' / f'{name}.jpg')
+            labels = Image.open(fashion_scenes_root / 'labels' / split / image.name)
+            for folder in ('SegmentationClass', 'SegmentationClassAug'):
+                labels.save(root / folder / f'{name}.png')
+            for listing in listed:
+                lists[listing].append(name)
+    half = len(lists['train']) // 2  # as in VOC, the augmented list holds other images
+    lists['train'], lists['aug'] = lists['train'][:half], lists['aug'][half:]
+    for listing, names in lists.items():
+        (root / 'ImageSets/Segmentation' / f'{listing}.txt').write_text('\n'.join(names) + '\n')
+    return root

@@ -21,7 +21,7 @@ model = dict(
         frozen_stages=-1,
         norm_eval=False,
         norm_cfg=dict(type='BN', requires_grad=True),
-        init_cfg=dict(type='Pretrained', checkpoint=None)),
+        init_cfg=dict(type='StrictPretrained', checkpoint=None)),
     neck=dict(in_channels=[128, 256, 512], out_channels=64, num_outs=4),
     rpn_head=dict(
         in_channels=64, feat_channels=64,
@@ -79,8 +79,7 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[8, 11], gamma=0.1),
 ]
 # Stop with an error at the first non-finite loss instead of evaluating a diverged model;
-# NHWC convolutions: the 200 px backbone's step 1.25-1.28x faster on a 2-core CPU
-# (tools/benchmark.py --only channels-last --threads 0).
+# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook')]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=12),

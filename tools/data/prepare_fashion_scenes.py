@@ -1,0 +1,279 @@
+"""Compose detection / segmentation scenes from real Fashion-MNIST garments.
+
+Usage:
+    python tools/data/prepare_fashion_scenes.py [--src data/fashion_mnist]
+        [--out data/fashion_scenes] [--seed 0] [--canvas 64] [--train 1000] [--val 250]
+
+Each scene is a black ``canvas`` x ``canvas`` grey image holding 2-4 garments of the
+Fashion-MNIST *test* split (the demo pretrains only on the training split), each resized so that
+its 28 px square becomes ``--scale`` px (default 20-36: the pretraining sees garments at 16-32 px)
+and placed at a random position, boxes at least ``--gap`` px apart, so no garment hides another.
+Train scenes take garments from test images 0-4999, val scenes from 5000-9999 (the first and
+second half of the test split). The garment's
+pixels (brighter than ``--threshold``, holes filled) give its instance mask, its box and its
+pixels in the semantic label map (0 background, 1-10 the Fashion-MNIST classes). Everything
+follows from ``--seed``: the same arguments give the same files.
+
+Writes, in mmdet's COCO and mmseg's image / label-map layouts::
+
+    OUT/images/{train,val}/000000.png       grey scenes
+    OUT/labels/{train,val}/000000.png       uint8 label maps (0 background, 1-10 classes)
+    OUT/annotations/{train,val}.json        COCO: boxes, RLE instance masks, 10 categories
+    OUT/meta.json                           the arguments and counts it was made with
+
+Nothing is overwritten: the set is written into a temporary folder beside OUT and renamed into
+place; an OUT made with the same arguments is kept as it is, one made otherwise is refused.
+"""
+import argparse
+import gzip
+import json
+import os
+import os.path as osp
+import shutil
+import struct
+import tempfile
+
+import cv2
+import numpy as np
+from PIL import Image
+from pycocotools import mask as mask_utils
+from scipy.ndimage import binary_fill_holes
+
+# Fashion-MNIST's classes in label order (as mmpretrain's FashionMNIST names them)
+CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker',
+           'Bag', 'Ankle boot')
+SPLITS = ('train', 'val')
+FORMAT_VERSION = 1
+
+
+def source_ranges(count):
+    """The test-split images each split takes its garments from: the first half for train, the
+    second for val (0-4999 and 5000-9999 of Fashion-MNIST's 10000)."""
+    return dict(train=(0, count // 2), val=(count // 2, count))
+
+
+def read_idx(path):
+    """An IDX file (optionally gzipped) of Fashion-MNIST as a uint8 array.
+
+    Raises:
+        SystemExit: the file is missing or not an IDX file of images or labels.
+    """
+    for candidate in (path, path + '.gz'):
+        if osp.isfile(candidate):
+            opener = gzip.open if candidate.endswith('.gz') else open
+            with opener(candidate, 'rb') as file:
+                data = file.read()
+            break
+    else:
+        raise SystemExit(f'prepare_fashion_scenes: {path} not found; run '
+                         'tools/data/prepare_fashion_mnist.py first or pass --src')
+    magic = struct.unpack('>I', data[:4])[0] if len(data) >= 4 else None
+    if magic == 0x803 and len(data) >= 16:
+        count, rows, cols = struct.unpack('>III', data[4:16])
+        shape, offset = (count, rows, cols), 16
+    elif magic == 0x801 and len(data) >= 8:
+        shape, offset = (struct.unpack('>I', data[4:8])[0], ), 8
+    else:
+        raise SystemExit(f'prepare_fashion_scenes: {candidate} is not an IDX file of images or '
+                         f'labels (magic {magic!r})')
+    if len(data) != offset + int(np.prod(shape)):
+        raise SystemExit(f'prepare_fashion_scenes: {candidate} is cut off or too long '
+                         f'({len(data)} bytes for shape {shape})')
+    return np.frombuffer(data, np.uint8, offset=offset).reshape(shape)
+
+
+def garment_cutout(image, side, threshold):
+    """The garment of a 28 x 28 image resized to ``side`` px, cut to its pixels.
+
+    Returns:
+        tuple: (pixels, mask) of the garment's tight box, or (None, None) when no pixel is
+        brighter than ``threshold``.
+    """
+    interpolation = cv2.INTER_AREA if side < image.shape[0] else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (side, side), interpolation=interpolation)
+    mask = binary_fill_holes(resized > threshold)
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return None, None
+    box = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return np.where(mask[box], resized[box], 0).astype(np.uint8), mask[box]
+
+
+def boxes_apart(box, boxes, gap):
+    """Whether ``box`` (x1, y1, x2, y2) stays at least ``gap`` px away from every box."""
+    x1, y1, x2, y2 = box
+    return all(x1 >= bx2 + gap or bx1 >= x2 + gap or y1 >= by2 + gap or by1 >= y2 + gap
+               for bx1, by1, bx2, by2 in boxes)
+
+
+def compose_scene(rng, images, labels, order, args):
+    """One scene from the garments ``order`` yields.
+
+    Returns:
+        tuple: (image, label map, instances), an instance being (source index, class index,
+        box, mask).
+    """
+    canvas = np.zeros((args.canvas, args.canvas), np.uint8)
+    label_map = np.zeros_like(canvas)
+    instances, boxes = [], []
+    for _ in range(rng.integers(args.garments[0], args.garments[1] + 1)):
+        index = next(order)
+        pixels, mask = garment_cutout(images[index], int(rng.integers(args.scale[0],
+                                                                      args.scale[1] + 1)),
+                                      args.threshold)
+        if pixels is None:
+            continue
+        height, width = mask.shape
+        for _ in range(100):  # rejection sampling of a free position
+            x1 = int(rng.integers(0, args.canvas - width + 1))
+            y1 = int(rng.integers(0, args.canvas - height + 1))
+            box = (x1, y1, x1 + width, y1 + height)
+            if boxes_apart(box, boxes, args.gap):
+                break
+        else:
+            continue  # no room left for this garment
+        region = np.s_[y1:y1 + height, x1:x1 + width]
+        canvas[region] = np.where(mask, pixels, canvas[region])
+        label_map[region][mask] = labels[index] + 1
+        full_mask = np.zeros_like(canvas, dtype=bool)
+        full_mask[region] = mask
+        boxes.append(box)
+        instances.append((index, int(labels[index]), box, full_mask))
+    return canvas, label_map, instances
+
+
+def garment_order(rng, start, stop):
+    """Source indices in [start, stop), each once per pass, in a new random order per pass."""
+    while True:
+        yield from (start + rng.permutation(stop - start)).tolist()
+
+
+def build_split(split, count, images, labels, out, args):
+    """Write ``count`` scenes of ``split`` into ``out``; returns their COCO dict."""
+    rng = np.random.default_rng([args.seed, SPLITS.index(split)])
+    order = garment_order(rng, *source_ranges(len(images))[split])
+    for sub in ('images', 'labels'):
+        os.makedirs(osp.join(out, sub, split))
+    coco = dict(images=[], annotations=[],
+                categories=[dict(id=i + 1, name=name) for i, name in enumerate(CLASSES)])
+    for image_id in range(count):
+        scene, label_map, instances = compose_scene(rng, images, labels, order, args)
+        file_name = f'{image_id:06d}.png'
+        Image.fromarray(scene).save(osp.join(out, 'images', split, file_name))
+        Image.fromarray(label_map).save(osp.join(out, 'labels', split, file_name))
+        coco['images'].append(dict(id=image_id, file_name=f'{split}/{file_name}',
+                                   width=args.canvas, height=args.canvas))
+        for index, label, (x1, y1, x2, y2), mask in instances:
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            coco['annotations'].append(dict(
+                id=len(coco['annotations']) + 1, image_id=image_id, category_id=label + 1,
+                bbox=[x1, y1, x2 - x1, y2 - y1], area=int(mask.sum()), iscrowd=0,
+                segmentation=dict(size=rle['size'], counts=rle['counts'].decode('ascii')),
+                fashion_mnist_test_index=index))
+    with open(osp.join(out, 'annotations', f'{split}.json'), 'w') as file:
+        json.dump(coco, file)
+    return coco
+
+
+def settings(args):
+    """What the scene set depends on, as stored in meta.json."""
+    return dict(format_version=FORMAT_VERSION, seed=args.seed, canvas=args.canvas,
+                garments=list(args.garments), scale=list(args.scale), gap=args.gap,
+                threshold=args.threshold, scenes=dict(train=args.train, val=args.val))
+
+
+def check_args(args):
+    """Refuse settings that cannot make the scenes, naming the option."""
+    low, high = args.scale
+    if not 4 <= low <= high:
+        raise SystemExit(f'prepare_fashion_scenes: --scale {low} {high}: need 4 <= low <= high')
+    if high > args.canvas:
+        raise SystemExit(f'prepare_fashion_scenes: --scale up to {high} px does not fit a '
+                         f'--canvas of {args.canvas} px')
+    if not 1 <= args.garments[0] <= args.garments[1]:
+        raise SystemExit(f'prepare_fashion_scenes: --garments {args.garments[0]} '
+                         f'{args.garments[1]}: need 1 <= low <= high')
+    if args.train < 1 or args.val < 1:
+        raise SystemExit('prepare_fashion_scenes: --train and --val need at least one scene')
+
+
+def prepare(args):
+    """Write the scene set into ``args.out`` unless it is already there.
+
+    Returns:
+        dict: The settings and counts (meta.json's content).
+    """
+    check_args(args)
+    wanted = settings(args)
+    meta_path = osp.join(args.out, 'meta.json')
+    if osp.exists(args.out):
+        meta = None
+        if osp.isfile(meta_path):
+            with open(meta_path) as file:
+                meta = json.load(file)
+        if meta is not None and meta.get('settings') == wanted:
+            return meta
+        raise SystemExit(
+            f'prepare_fashion_scenes: {args.out} exists and holds '
+            + ('something else (no meta.json)' if meta is None else
+               f'scenes made with other settings ({meta.get("settings")})')
+            + ': choose another --out, or remove it to make the scenes again')
+    src = args.src
+    images = read_idx(osp.join(src, 't10k-images-idx3-ubyte'))
+    labels = read_idx(osp.join(src, 't10k-labels-idx1-ubyte'))
+    if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1] or len(images) < 2:
+        raise SystemExit(f'prepare_fashion_scenes: {src} does not hold Fashion-MNIST test images '
+                         f'(28 x 28) with one label each (shapes {images.shape}, '
+                         f'{labels.shape})')
+    parent = osp.dirname(osp.abspath(args.out))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=osp.basename(args.out) + '.tmp-', dir=parent)
+    try:
+        os.makedirs(osp.join(tmp, 'annotations'))
+        counts = {}
+        for split in SPLITS:
+            coco = build_split(split, getattr(args, split), images, labels, tmp, args)
+            counts[split] = dict(scenes=len(coco['images']), garments=len(coco['annotations']))
+        meta = dict(settings=wanted, counts=counts, classes=['background', *CLASSES],
+                    source={split: f'Fashion-MNIST test images {a}-{b - 1} '
+                                   f'({osp.join(src, "t10k-images-idx3-ubyte")})'
+                            for split, (a, b) in source_ranges(len(images)).items()})
+        with open(osp.join(tmp, 'meta.json'), 'w') as file:
+            json.dump(meta, file, indent=1)
+        os.rename(tmp, args.out)  # fails, leaving OUT alone, if OUT appeared meanwhile
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--src', default='data/fashion_mnist',
+                        help='folder with t10k-images-idx3-ubyte[.gz] and its labels')
+    parser.add_argument('--out', default='data/fashion_scenes')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--canvas', type=int, default=64, help='scene side in px')
+    parser.add_argument('--train', type=int, default=1000, help='training scenes')
+    parser.add_argument('--val', type=int, default=250, help='validation scenes')
+    parser.add_argument('--garments', type=int, nargs=2, default=(2, 4), metavar=('MIN', 'MAX'),
+                        help='garments tried per scene (fewer where no free place is left)')
+    parser.add_argument('--scale', type=int, nargs=2, default=(20, 36), metavar=('MIN', 'MAX'),
+                        help='side in px of the resized 28 px garment square')
+    parser.add_argument('--gap', type=int, default=2, help='least distance between boxes, px')
+    parser.add_argument('--threshold', type=int, default=8,
+                        help='grey level above which a pixel belongs to the garment')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    meta = prepare(args)
+    for split, count in meta['counts'].items():
+        print(f'{split}: {count["scenes"]} scenes, {count["garments"]} garments -> '
+              f'{args.out}/annotations/{split}.json, {args.out}/labels/{split}/')
+    return meta
+
+
+if __name__ == '__main__':
+    main()
