@@ -1,6 +1,8 @@
 # The same detector on Pascal VOC 07+12 trainval, evaluated on VOC07 test: 24k iterations at
 # batch 16 (8 GPUs x 2), lr 0.02, x0.1 at 18k and 22k, multi-scale training (short side 480-800)
-# as in MoCo's VOC benchmark.
+# as in MoCo's VOC benchmark. Reported as MoCo and the papers do (detectron2's VOC evaluator):
+# the 11-point VOC07 AP at IoU 0.50, 0.55, ..., 0.95; pascal_voc/mAP is their mean (AP),
+# pascal_voc/AP50 and pascal_voc/AP75 the two usual columns.
 _base_ = [
     './faster-rcnn_r50_fpn_syncbn_1x_coco.py',
 ]
@@ -48,7 +50,8 @@ val_dataloader = dict(
                  data_prefix=dict(sub_data_root='VOC2007/'), test_mode=True,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='VOCMetric', metric='mAP', eval_mode='area')
+val_evaluator = dict(_delete_=True, type='VOCMetric', metric='mAP', eval_mode='11points',
+                     iou_thrs=[0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
 test_evaluator = val_evaluator
 
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=24000, val_interval=4000)

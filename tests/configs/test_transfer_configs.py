@@ -108,8 +108,11 @@ def test_fashion_mnist_linear_eval(fashion_mnist_format_root, tmp_path):
     pretrained = torch.load(src, weights_only=True)['state_dict']
     for key, value in backbone_state(runner.model).items():
         assert torch.equal(value, pretrained[f'backbone.{key}']), key
-    # The config's ChannelsLastHook ran, and the loaded weights kept its layout.
-    assert runner.model.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    # The config's ChannelsLastHook is there and, on a CPU (not in its devices), left the
+    # loaded weights in PyTorch's default layout.
+    hooks = [h for h in runner.hooks if type(h).__name__ == 'ChannelsLastHook']
+    assert len(hooks) == 1 and hooks[0].devices == ('cuda', )
+    assert runner.model.backbone.layer1[0].conv2.weight.is_contiguous()
 
 
 def converted(r50_pretrain_checkpoint, tmp_path):
@@ -163,7 +166,63 @@ def test_faster_rcnn_voc_config_one_iteration(voc_format_root, r50_pretrain_chec
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 1
-    assert 'val/pascal_voc/mAP' in runner.message_hub.log_scalars
+    scalars = runner.message_hub.log_scalars
+    thresholds = [f'val/pascal_voc/AP{t}' for t in range(50, 100, 5)]
+    assert all(key in scalars for key in thresholds)  # AP50, AP55, ..., AP95
+    # pascal_voc/mAP is their mean: the AP over IoU 0.5:0.95 (AP{t} are rounded to 3 digits)
+    mean = sum(scalars[key].current() for key in thresholds) / len(thresholds)
+    assert scalars['val/pascal_voc/mAP'].current() == pytest.approx(mean, abs=6e-4)
+
+
+def voc_sample(gt_boxes, pred_boxes, scores):
+    empty = torch.zeros((0, 4))
+    return dict(
+        gt_instances=dict(bboxes=torch.tensor(gt_boxes, dtype=torch.float32),
+                          labels=torch.zeros(len(gt_boxes), dtype=torch.long)),
+        ignored_instances=dict(bboxes=empty, labels=torch.zeros(0, dtype=torch.long)),
+        pred_instances=dict(bboxes=torch.tensor(pred_boxes, dtype=torch.float32),
+                            scores=torch.tensor(scores), labels=torch.zeros(len(scores),
+                                                                            dtype=torch.long)))
+
+
+def test_voc_config_reports_the_11_point_ap_over_iou_0_5_to_0_95():
+    """The VOC07+12 config's evaluator on detections whose AP is worked out by hand."""
+    from mmdet.registry import METRICS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(DET / 'faster-rcnn_r50_fpn_syncbn_24k_voc0712.py')
+    metric = METRICS.build(cfg.val_evaluator)
+    metric.dataset_meta = dict(classes=('thing', ))
+    # Two exact hits ranked around a false positive: precision 1, 1/2, 2/3 at recall 1/2, 1/2,
+    # 1. 11-point VOC07 AP: recall 0, 0.1, ..., 0.5 -> precision 1; 0.6, ..., 1.0 -> 2/3:
+    # (6 + 5 * 2/3) / 11 = 0.8485 (the area under the curve would be 0.8333); the same at
+    # every IoU threshold.
+    metric.process({}, [voc_sample([[0, 0, 49, 49], [60, 60, 99, 99]],
+                                   [[0, 0, 49, 49], [200, 200, 240, 240], [60, 60, 99, 99]],
+                                   [0.9, 0.8, 0.7])])
+    results = metric.compute_metrics(metric.results)
+    assert results['mAP'] == pytest.approx((6 + 5 * 2 / 3) / 11)
+    assert results['AP50'] == results['AP75'] == results['AP95'] == pytest.approx(0.848)
+    # One box at IoU 91 / 100 (VOC's pixel-inclusive areas): a hit at 0.50 ... 0.90, a miss at
+    # 0.95, so the AP over 0.5:0.95 is 9 / 10.
+    metric.results.clear()
+    metric.process({}, [voc_sample([[0, 0, 99, 99]], [[0, 0, 99, 90]], [0.9])])
+    results = metric.compute_metrics(metric.results)
+    assert results['AP50'] == results['AP90'] == 1.0 and results['AP95'] == 0.0
+    assert results['mAP'] == pytest.approx(0.9)
+
+
+def test_coco_config_of_the_papers_recipe():
+    """JigClu supplementary 3.3: 12 epochs, batch 8 = 4 GPUs x 2, lr 0.01, x0.1 at 8 and 10;
+    the detector as in the 1x config."""
+    cfg = Config.fromfile(DET / 'faster-rcnn_r50_fpn_syncbn_4xb2-12e-steps8-10_coco.py')
+    base = Config.fromfile(DET / 'faster-rcnn_r50_fpn_syncbn_1x_coco.py')
+    assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 8
+    assert cfg.optim_wrapper.optimizer.lr == 0.01 and cfg.train_cfg.max_epochs == 12
+    (step, ) = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
+    assert step.milestones == [8, 10] and step.gamma == 0.1 and step.by_epoch
+    assert cfg.model == base.model
+    assert cfg.train_dataloader.dataset.pipeline == base.train_dataloader.dataset.pipeline
 
 
 @pytest.mark.parametrize('init', ['random', 'pretrained'])
