@@ -3,15 +3,17 @@ images, so that a user who points it at the real data set is not the first to fi
 import math
 import re
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
+from PIL import Image
 
 import mejigclu_mm  # noqa: F401
-from conftest import ROOT
+from conftest import ROOT, real_image_paths
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 # The JigsawClustering configs; the MoCo v2 peer config (mmpretrain's MoCo) is run by
@@ -58,8 +60,12 @@ def test_config_builds_and_runs_a_loss_step(path, imagenet_images, fashion_mnist
     else:
         pipeline = [TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline]
         samples = []
-        for image in imagenet_images[:2]:
-            results = dict(img_path=str(image))
+        cifar = cfg.train_dataloader.dataset.type.lower()
+        for image in (real_image_paths(cifar) if cifar.startswith('cifar')
+                      else imagenet_images)[:2]:
+            # mmpretrain's CIFAR datasets hand the pipeline RGB arrays; the others a file
+            results = (dict(img=np.asarray(Image.open(image).convert('RGB')))
+                       if cifar.startswith('cifar') else dict(img_path=str(image)))
             for transform in pipeline:
                 results = transform(results)
             samples.append(results)

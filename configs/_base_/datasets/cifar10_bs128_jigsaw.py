@@ -1,0 +1,36 @@
+# CIFAR-10 (mmpretrain's CIFAR10: the python-pickle batches in data/cifar10/cifar-10-batches-py)
+# for JigClu / MEJigClu pretraining, the JigClu supplementary's CIFAR recipe (3.4): 128 images
+# per step on one GPU. The 32 px images are split at native resolution into 2 x 2 patches
+# (18-22 px), each cropped and resized to 16 px, as the Fashion-MNIST configs do: a 32 px
+# montage, which ResNet_CIFAR (its strides unchanged: no stride-2 stem, no max-pool) maps to a
+# 4 x 4 layer4, 2 x 2 cells per slot.
+_base_ = './fashion-mnist_bs64_jigsaw.py'
+
+dataset_type = 'CIFAR10'
+data_root = 'data/cifar10/'
+# The images' normalisation and the photometric recipe for the model's data preprocessor (the
+# pretraining configs set model.data_preprocessor = cifar_preprocessor): MoCo v2's colour
+# recipe without the blur (sigma up to 2 px erases a 16 px patch, as on Fashion-MNIST).
+cifar_preprocessor = dict(
+    mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False,
+    photometric=dict(_delete_=True, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
+                     jitter_prob=0.8, grayscale_prob=0.2, blur_prob=0.))
+train_pipeline = [_base_.split, _base_.pack]  # the images are RGB arrays already
+train_dataloader = dict(
+    batch_size=128,
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', download=False,
+                 pipeline=train_pipeline))
+
+# Online kNN monitor: 2000 training / 1000 test images every 10 epochs and after the last.
+knn_pipeline = [dict(type='PackInputs')]
+test_pipeline = knn_pipeline
+knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False,
+                  dataset=dict(type=dataset_type, download=False, pipeline=knn_pipeline))
+custom_hooks = [
+    dict(type='ChannelsLastHook'),
+    dict(type='KNNMonitorHook', interval=10, k=(20, 200),
+         bank_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='train',
+                                                       indices=2000)),
+         query_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='test',
+                                                        test_mode=True, indices=1000))),
+]
