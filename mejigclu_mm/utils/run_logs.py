@@ -2,9 +2,22 @@
 import glob
 import json
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
+
+# Evaluation metrics that their library logs without a 'prefix/' (mmseg's IoUMetric)
+UNPREFIXED_METRICS = ('mIoU', 'mAcc', 'aAcc')
+
+
+def run_folders(work_dir: str) -> List[str]:
+    """The runs of tools/train.py in ``work_dir``, oldest first: mmengine's ``<timestamp>/``
+    folders, each holding ``<timestamp>.log`` (and ``vis_data/scalars.json`` once something
+    was logged)."""
+    return sorted(osp.dirname(path) for path in glob.glob(osp.join(work_dir, '*', '*.log'))
+                  if re.fullmatch(r'\d{8}_\d{6}', osp.basename(osp.dirname(path)))
+                  and osp.basename(path) == osp.basename(osp.dirname(path)) + '.log')
 
 
 def _newest_run_file(work_dir: str, pattern: str) -> Optional[str]:
@@ -13,8 +26,23 @@ def _newest_run_file(work_dir: str, pattern: str) -> Optional[str]:
 
 
 def is_work_dir(path: str) -> bool:
-    """Whether ``path`` holds a run of tools/train.py (a ``*/vis_data/scalars.json``)."""
-    return _newest_run_file(path, osp.join('vis_data', 'scalars.json')) is not None
+    """Whether ``path`` holds a run of tools/train.py (a ``<timestamp>/<timestamp>.log`` or a
+    ``*/vis_data/scalars.json``), finished or not."""
+    return bool(run_folders(path)) or _newest_run_file(
+        path, osp.join('vis_data', 'scalars.json')) is not None
+
+
+def _read_scalars_file(path: str) -> List[dict]:
+    records = []
+    with open(path) as file:
+        for number, line in enumerate(file, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise ValueError(f'{path}, line {number}: not a JSON record of mmengine\'s '
+                                     f'LocalVisBackend ({error})') from None
+    return records
 
 
 def read_scalars(work_dir: str) -> List[dict]:
@@ -28,13 +56,13 @@ def read_scalars(work_dir: str) -> List[dict]:
 
     Raises:
         FileNotFoundError: no scalars.json below ``work_dir``.
+        ValueError: a line of it is no JSON record (the file is named).
     """
     path = _newest_run_file(work_dir, osp.join('vis_data', 'scalars.json'))
     if path is None:
         raise FileNotFoundError(f'no */vis_data/scalars.json in {work_dir}: is it a work dir of '
                                 'tools/train.py with the LocalVisBackend?')
-    with open(path) as file:
-        return [json.loads(line) for line in file if line.strip()]
+    return _read_scalars_file(path)
 
 
 def loss_series(work_dir: str) -> Dict[str, Tuple[List[int], List[float]]]:
@@ -49,13 +77,49 @@ def loss_series(work_dir: str) -> Dict[str, Tuple[List[int], List[float]]]:
     return series
 
 
-def final_metrics(work_dir: str) -> Dict[str, float]:
-    """The last logged value of every evaluation metric (keys like ``accuracy/top1``,
-    ``coco/bbox_mAP``, ``pascal_voc/mAP``: scalars whose name has a '/')."""
+def is_metric_key(key: str) -> bool:
+    """Whether a logged scalar is an evaluation metric: ``prefix/name`` (``accuracy/top1``,
+    ``coco/bbox_mAP``, ``pascal_voc/AP50``) or one of :data:`UNPREFIXED_METRICS`."""
+    return '/' in key or key in UNPREFIXED_METRICS
+
+
+def _metrics_of(records: List[dict]) -> Dict[str, float]:
     metrics: Dict[str, float] = {}
-    for record in read_scalars(work_dir):
-        metrics.update({k: float(v) for k, v in record.items() if '/' in k})
+    for record in records:
+        metrics.update({k: float(v) for k, v in record.items() if is_metric_key(k)})
+    # VOCMetric's 'mAP' is the mean over its IoU thresholds: with one threshold it is that
+    # threshold's AP (also logged as e.g. 'AP50'), not the AP over 0.5:0.95.
+    thresholds = [k for k in metrics if re.fullmatch(r'pascal_voc/AP\d\d', k)]
+    if 'pascal_voc/mAP' in metrics and len(thresholds) < 2:
+        del metrics['pascal_voc/mAP']
     return metrics
+
+
+def final_metrics(work_dir: str) -> Dict[str, float]:
+    """The last logged value of every evaluation metric of the newest run in ``work_dir``
+    (keys like ``accuracy/top1``, ``coco/bbox_mAP``, ``pascal_voc/AP75``, ``mIoU``); empty when
+    that run logged none (it stopped before evaluating)."""
+    path = _newest_run_file(work_dir, osp.join('vis_data', 'scalars.json'))
+    newest = run_folders(work_dir)
+    if path is None or (newest and osp.dirname(osp.dirname(path)) != newest[-1]):
+        return {}  # the newest run logged nothing
+    return _metrics_of(_read_scalars_file(path))
+
+
+def missing_result(work_dir: str) -> str:
+    """Why the newest run in ``work_dir`` has no evaluation metrics, for a table's notes."""
+    runs = run_folders(work_dir)
+    if not runs:
+        return f'{work_dir}: no evaluation logged'
+    newest = runs[-1]
+    text = (f'{work_dir}: its newest run logged no evaluation (it stopped before evaluating, '
+            f'or was cut short): see {osp.join(newest, osp.basename(newest) + ".log")}')
+    for older in reversed(runs[:-1]):
+        scalars = osp.join(older, 'vis_data', 'scalars.json')
+        if osp.isfile(scalars) and _metrics_of(_read_scalars_file(scalars)):
+            text += f'; an older run ({osp.basename(older)}) has results, not shown'
+            break
+    return text
 
 
 def pretraining_setup(work_dir: str) -> dict:
@@ -91,6 +155,8 @@ FROZEN_FEATURE_RESULTS = {
     'linear_probe.json': ('probe', {'accuracy/top1': lambda r: r['top1'],
                                     'accuracy/top5': lambda r: r['top5']}),
 }
+# Their task names, in table order
+FROZEN_FEATURE_TASKS = tuple(task for task, _ in FROZEN_FEATURE_RESULTS.values())
 
 
 def frozen_feature_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
@@ -98,37 +164,54 @@ def frozen_feature_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
 
     Returns:
         dict: task (e.g. 'kNN k=20', 'probe') -> metrics, for the files that exist.
+
+    Raises:
+        ValueError: a file that is empty, no JSON, or another tool's result (named).
     """
     found = {}
     for name, (task, readers) in FROZEN_FEATURE_RESULTS.items():
         path = osp.join(work_dir, name)
         if osp.isfile(path):
             with open(path) as file:
-                results = json.load(file)
+                try:
+                    results = json.load(file)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f'{path}: not a JSON file ({error}); written by a run that '
+                                     f'was cut short? Run its tool again') from None
             try:
                 found[task] = {key: float(read(results)) for key, read in readers.items()}
-            except (KeyError, TypeError) as error:
+            except (KeyError, TypeError, AttributeError, ValueError) as error:
                 raise ValueError(f'{path}: not a result of the tool that writes {name} '
-                                 f'(missing {error})') from None
+                                 f'({type(error).__name__}: {error})') from None
     return found
 
 
-def downstream_metrics(work_dir: str) -> Dict[str, Dict[str, float]]:
-    """Final metrics of the downstream evaluations of one initialisation.
+def downstream_results(work_dir: str
+                       ) -> Tuple[Dict[str, Dict[str, float]], Dict[str, str]]:
+    """Final metrics of the downstream evaluations of one initialisation, and what is missing.
 
     The convention of tools/demo.sh: a pretraining work dir holds its transfer runs in
-    subfolders, e.g. ``det/``, each a work dir, and the frozen-feature results
-    ``knn.json`` / ``linear_probe.json`` (:func:`frozen_feature_metrics`).
+    subfolders, e.g. ``det/``, ``seg/``, each a work dir of tools/train.py, and the
+    frozen-feature results ``knn.json`` / ``linear_probe.json`` (:func:`frozen_feature_metrics`).
 
     Returns:
-        dict: task (subfolder name, or 'kNN k=20' / 'probe') -> its final metrics.
+        tuple: (results, problems): task (subfolder name, or 'kNN k=20' / 'probe') -> its final
+        metrics, for the tasks that have some; task -> why it has none, for subfolders whose
+        newest run logged no evaluation (crashed, cut short).
+
+    Raises:
+        ValueError: a result file cannot be read (the file is named).
     """
-    found = frozen_feature_metrics(work_dir)
+    found, problems = frozen_feature_metrics(work_dir), {}
     for sub in sorted(glob.glob(osp.join(work_dir, '*', ''))):
         sub = osp.normpath(sub)
         if is_work_dir(sub):
-            found[osp.basename(sub)] = final_metrics(sub)
-    return found
+            metrics = final_metrics(sub)
+            if metrics:
+                found[osp.basename(sub)] = metrics
+            else:
+                problems[osp.basename(sub)] = missing_result(sub)
+    return found, problems
 
 
 def scalar_series(work_dir: str, prefix: str) -> Dict[str, Tuple[List[int], List[float]]]:
