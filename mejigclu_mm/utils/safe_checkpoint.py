@@ -241,8 +241,8 @@ class safe_checkpoint_loading:  # noqa: N801  (a context manager, used like a fu
     other ``CheckpointLoader.load_checkpoint`` of a local path; its other schemes (URLs,
     ``torchvision://``, ...) keep their loaders and get mmengine's types allow-listed. On leaving,
     mmengine's local loader and torch's allow-list are as they were (blocks may nest). A class,
-    not a generator: a block that is never left (a run that failed without ``after_run``)
-    changes nothing when it is garbage-collected later.
+    not a generator: a block that is never left changes nothing when it is garbage-collected
+    later.
     """
 
     def __enter__(self) -> None:
