@@ -5,29 +5,15 @@
 # CIFAR-10 data config and CIFAR10 dataset); 128 images per step, one GPU. Set the backbone with
 #   --cfg-options model.backbone.init_cfg.checkpoint=CKPT   (pretraining or converted file)
 _base_ = [
+    '../_base_/models/resnet18-cifar_linear.py',
     'mmpretrain::_base_/datasets/cifar10_bs16.py',
     '../_base_/default_runtime.py',
 ]
 
 num_classes = 10
 model = dict(
-    type='ImageClassifier',
     data_preprocessor=_base_.data_preprocessor,  # CIFAR-10's mean / std, RGB arrays
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        out_indices=(3, ),
-        frozen_stages=4,
-        norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None)),  # backbone found in the file
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=num_classes,
-        in_channels=512,
-        loss=dict(type='CrossEntropyLoss'),
-        topk=(1, 5),
-        init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
+    head=dict(num_classes=num_classes, topk=(1, 5)))
 
 train_dataloader = dict(batch_size=128, dataset=dict(download=False))
 val_dataloader = dict(batch_size=256, dataset=dict(download=False))

@@ -3,7 +3,7 @@
 # pooling, linear fc N(0, 0.01), SGD lr 10 (reference code), momentum 0.9, no weight decay,
 # 100 epochs, x0.1 at 60 and 80. Images are made 3-channel and resized to the montage size the
 # backbone was pretrained at (32 px); train aug: random resized crop + flip.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/models/resnet18-cifar_linear.py', '../_base_/default_runtime.py']
 
 data_root = 'data/fashion_mnist/'
 grey_to_rgb = [
@@ -21,25 +21,8 @@ test_pipeline = grey_to_rgb + [
     dict(type='PackInputs'),
 ]
 
-model = dict(
-    type='ImageClassifier',
-    data_preprocessor=dict(
-        num_classes=10, mean=[72.94, 72.94, 72.94], std=[90.02, 90.02, 90.02], to_rgb=False),
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        out_indices=(3, ),
-        frozen_stages=4,
-        norm_eval=True,
-        init_cfg=dict(type='StrictPretrained', checkpoint=None)),  # backbone found in the file
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=512,
-        loss=dict(type='CrossEntropyLoss'),
-        topk=(1, ),
-        init_cfg=dict(type='Normal', layer='Linear', std=0.01)))
+model = dict(data_preprocessor=dict(
+    num_classes=10, mean=[72.94, 72.94, 72.94], std=[90.02, 90.02, 90.02], to_rgb=False))
 
 train_dataloader = dict(
     batch_size=256, num_workers=2, persistent_workers=True,
