@@ -40,14 +40,19 @@ class KNNMonitorHook(Hook):
     is used, so no DDP synchronisation runs. This splits the forward work instead of leaving
     the other ranks waiting for rank 0, and needs no broadcast.
 
-    A dataset config without ``data_root`` reads the training set's ``data_root``, so that
-    pointing a config at another copy of the data (``--cfg-options
-    train_dataloader.dataset.data_root=...``) moves the monitor with it.
+    Dataset configs: each loader's ``dataset`` is ``dataset`` (keys both sets share, e.g. the
+    pipeline) updated with the loader's own keys (e.g. ``split``, ``indices``). Without a
+    ``type`` or a ``data_root`` of its own, a set takes the training set's (through wrappers:
+    the innermost ``dataset``), so that pointing a config at another copy of the data or at
+    another dataset class (``--cfg-options train_dataloader.dataset.data_root=...``, a config
+    inheriting another one's monitor) moves the monitor with it.
 
     Args:
         bank_dataloader (dict | DataLoader): Labelled images the neighbours are taken from,
             through a whole-image (test) pipeline, e.g. a few thousand training images.
         query_dataloader (dict | DataLoader): Labelled images that are classified.
+        dataset (dict, optional): Dataset keys shared by both loader configs; a loader's own
+            keys win. Defaults to None (nothing shared).
         interval (int): Evaluate every ``interval`` epochs (iterations if not ``by_epoch``).
             Defaults to 1.
         by_epoch (bool): Whether ``interval`` counts epochs. Defaults to True.
@@ -66,7 +71,8 @@ class KNNMonitorHook(Hook):
                  by_epoch: bool = True,
                  k: Sequence[int] = (20, ),
                  temperature: float = 0.07,
-                 prefix: str = 'knn'):
+                 prefix: str = 'knn',
+                 dataset: Optional[dict] = None):
         if interval < 1:
             raise ValueError(f'KNNMonitorHook: interval must be >= 1, got {interval}')
         self.bank_dataloader = bank_dataloader
@@ -76,16 +82,18 @@ class KNNMonitorHook(Hook):
         self.k = tuple(int(v) for v in k)
         self.temperature = temperature
         self.prefix = prefix
+        self.dataset = dict(dataset or {})
         self._loaders: Optional[tuple] = None
 
-    @staticmethod
-    def _build(loader: Union[dict, DataLoader], seed: Optional[int],
-               train_data_root: Optional[str] = None) -> DataLoader:
+    def _build(self, loader: Union[dict, DataLoader], seed: Optional[int],
+               train_dataset: dict) -> DataLoader:
         if isinstance(loader, DataLoader):
             return loader
-        loader = copy.deepcopy(loader)
-        if train_data_root is not None and 'data_root' not in loader['dataset']:
-            loader['dataset']['data_root'] = train_data_root
+        loader = copy.deepcopy(dict(loader))
+        loader['dataset'] = dict(copy.deepcopy(self.dataset), **loader.get('dataset', {}))
+        for key in ('type', 'data_root'):
+            if key not in loader['dataset'] and key in train_dataset:
+                loader['dataset'][key] = train_dataset[key]
         loader['sampler'] = dict(type='DefaultSampler', shuffle=False)
         loader.pop('batch_sampler', None)
         loader.setdefault('collate_fn', dict(type='default_collate'))
@@ -98,9 +106,9 @@ class KNNMonitorHook(Hook):
         return built
 
     def before_train(self, runner) -> None:
-        root = _data_root(runner.cfg.get('train_dataloader', {}).get('dataset', {}))
-        self._loaders = (self._build(self.bank_dataloader, runner.seed, root),
-                         self._build(self.query_dataloader, runner.seed, root))
+        train_dataset = _innermost(runner.cfg.get('train_dataloader', {}).get('dataset', {}))
+        self._loaders = (self._build(self.bank_dataloader, runner.seed, train_dataset),
+                         self._build(self.query_dataloader, runner.seed, train_dataset))
 
     def after_train_epoch(self, runner) -> None:
         if self.by_epoch and (self.every_n_epochs(runner, self.interval)
@@ -146,8 +154,8 @@ class KNNMonitorHook(Hook):
         return scalars
 
 
-def _data_root(dataset_cfg: dict) -> Optional[str]:
-    """The ``data_root`` of a dataset config, looking through wrappers (``dataset``)."""
-    while 'data_root' not in dataset_cfg and isinstance(dataset_cfg.get('dataset'), dict):
+def _innermost(dataset_cfg: dict) -> dict:
+    """The dataset a config wraps (``dataset`` of ``dataset`` ...), or the config itself."""
+    while isinstance(dataset_cfg.get('dataset'), dict):
         dataset_cfg = dataset_cfg['dataset']
-    return dataset_cfg.get('data_root')
+    return dataset_cfg

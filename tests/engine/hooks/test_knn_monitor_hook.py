@@ -95,6 +95,29 @@ def test_iteration_interval_and_last_iteration():
         KNNMonitorHook(bank_dataloader={}, query_dataloader={}, interval=0)
 
 
+def test_sets_share_the_hook_dataset_keys_and_take_the_training_set_class_and_root(
+        fashion_mnist_format_root):
+    """A loader's own dataset keys win over the hook's shared ones; type and data_root come
+    from the innermost training dataset when a set names neither."""
+    hook = KNNMonitorHook(
+        dataset=dict(download=False, pipeline=TEST_PIPELINE, indices=5),
+        bank_dataloader=dict(batch_size=4, num_workers=0, dataset=dict(split='train')),
+        query_dataloader=dict(batch_size=4, num_workers=0,
+                              dataset=dict(split='test', test_mode=True, indices=7)))
+    train_set = dict(type='FashionMNIST', data_root=str(fashion_mnist_format_root),
+                     split='train', pipeline=[])
+    runner = SimpleNamespace(seed=0, cfg=Config(dict(train_dataloader=dict(
+        dataset=dict(type='RepeatDataset', times=2, dataset=train_set)))))
+    hook.before_train(runner)
+    bank, query = (loader.dataset for loader in hook._loaders)
+    assert type(bank).__name__ == type(query).__name__ == 'FashionMNIST'
+    assert (len(bank), len(query)) == (5, 7)  # the shared indices, then the query's own
+    assert bank.data_root == query.data_root == str(fashion_mnist_format_root)
+    assert not bank.test_mode and query.test_mode
+    assert tuple(bank[0]['inputs'].shape) == (3, 32, 32)  # the shared pipeline
+    assert hook.bank_dataloader['dataset'] == dict(split='train')  # the config is not changed
+
+
 @pytest.mark.slow
 def test_the_shipped_monitor_follows_the_training_data_root_on_jigsaw_clustering(
         fashion_mnist_format_root, tmp_path, capsys):
