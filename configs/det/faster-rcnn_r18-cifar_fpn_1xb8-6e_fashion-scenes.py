@@ -31,20 +31,11 @@ model = dict(
 
 # Grey PNGs load as 3 equal channels, as the pretraining sees Fashion-MNIST (Grayscale(3));
 # horizontal flips only, as in the pretraining.
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+# The deepforest config's pipelines at this image size.
+resize = dict(_base_.train_pipeline[2], scale=(image_size, image_size))
+train_pipeline = [*_base_.train_pipeline[:2], resize, dict(type='RandomFlip', prob=0.5),
+                  _base_.train_pipeline[-1]]
+test_pipeline = [_base_.test_pipeline[0], resize, *_base_.test_pipeline[2:]]
 train_dataloader = dict(
     batch_size=8,
     dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))

@@ -106,6 +106,9 @@ def test_pretrain_then_linear_and_finetune_on_real_images(dataset, cifar_roots, 
         assert state['meta']['iter'] == 2  # 20 images, 8 per step, incomplete batch dropped
         assert all(torch.isfinite(v).all() for v in state['state_dict'].values()
                    if v.is_floating_point())
+        # the kNN monitor ran after the last epoch on this dataset's class and root
+        (scalars, ) = (tmp_path / method).glob('*/vis_data/scalars.json')
+        assert 'knn/top1_k20' in scalars.read_text()
     pretrained = {k[len('backbone.'):]: v for k, v in load_checkpoint_file(
         checkpoints['mejigclu'])['state_dict'].items() if k.startswith('backbone.')}
     for config, frozen in ((LINEAR, True), (FINETUNE, False)):

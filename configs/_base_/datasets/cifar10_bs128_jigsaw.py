@@ -21,16 +21,8 @@ train_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, split='train', download=False,
                  pipeline=train_pipeline))
 
-# Online kNN monitor: 2000 training / 1000 test images every 10 epochs and after the last.
+# The online kNN monitor of the Fashion-MNIST base on the CIFAR images as they are.
 knn_pipeline = [dict(type='PackInputs')]
 test_pipeline = knn_pipeline
-knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False,
-                  dataset=dict(type=dataset_type, download=False, pipeline=knn_pipeline))
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
-    dict(type='KNNMonitorHook', interval=10, k=(20, 200),
-         bank_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='train',
-                                                       indices=2000)),
-         query_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='test',
-                                                        test_mode=True, indices=1000))),
-]
+custom_hooks = [_base_.custom_hooks[0],
+                dict(_base_.custom_hooks[1], dataset=dict(download=False, pipeline=knn_pipeline))]

@@ -24,19 +24,18 @@ train_dataloader = dict(
                  download=False, pipeline=train_pipeline))
 
 # Online kNN monitor (weighted kNN, k = 20 and 200) on 2000 training / 1000 test images every
-# 10 epochs and after the last: logs knn/top1_k* for tools/plot_curves.py. Its datasets read
-# the training set's data_root.
+# 10 epochs and after the last: logs knn/top1_k* for tools/plot_curves.py. Its datasets take the
+# training set's type and data_root (configs inheriting this one need only change the pipeline).
 knn_pipeline = grey_to_rgb + [dict(type='Resize', scale=(32, 32), backend='pillow'),
                               dict(type='PackInputs')]
 test_pipeline = knn_pipeline  # whole images for inference (tools/extract_features.py)
-knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False,
-                  dataset=dict(type=dataset_type, download=False, pipeline=knn_pipeline))
+knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False)
 # ChannelsLastHook: NHWC convolutions on a GPU (a no-op on the CPU, docs/speed.md).
 custom_hooks = [
     dict(type='ChannelsLastHook'),
     dict(type='KNNMonitorHook', interval=10, k=(20, 200),
-         bank_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='train',
-                                                       indices=2000)),
-         query_dataloader=dict(knn_loader, dataset=dict(knn_loader['dataset'], split='test',
-                                                        test_mode=True, indices=1000))),
+         dataset=dict(download=False, pipeline=knn_pipeline),
+         bank_dataloader=dict(knn_loader, dataset=dict(split='train', indices=2000)),
+         query_dataloader=dict(knn_loader, dataset=dict(split='test', test_mode=True,
+                                                        indices=1000))),
 ]
