@@ -1,12 +1,16 @@
 """mejigclu_mm: MEJigClu and JigClu self-supervised pretraining inside mmpretrain.
 
-Importing the package registers its transforms, samplers, models, data preprocessor, losses and
-hooks into mmpretrain's registries, under names of their own: it changes nothing in mmengine,
-mmpretrain, mmdet or torch for other code. Our configs and tools opt in to the strict
-``init_cfg=dict(type='StrictPretrained')`` (:mod:`mejigclu_mm.models.utils.pretrained_init`) and
-to safe checkpoint loading (``SafeCheckpointHook``, ``safe_checkpoint_loading()``:
-:mod:`mejigclu_mm.utils.safe_checkpoint`).
+The method lives in :mod:`~mejigclu_mm.datasets`, :mod:`~mejigclu_mm.augmentation` and
+:mod:`~mejigclu_mm.models`. Around it, apart: :mod:`~mejigclu_mm.runtime` (the guards of an
+mmengine run: safe checkpoint loading, atomic writes, exact resume, the work-dir lock),
+:mod:`~mejigclu_mm.transfer` (the field's checkpoint layouts, converters, the strict
+initialiser), :mod:`~mejigclu_mm.evaluation` (frozen-feature probes) and
+:mod:`~mejigclu_mm.cli` (what only the command-line tools in tools/ use).
+
+Importing the package registers its components into mmpretrain's registries (and
+``StrictPretrained`` into mmengine's weight initialisers) under names of their own: it changes
+nothing in mmengine, mmpretrain, mmdet or torch for other code.
 """
-from . import datasets, engine, models, utils  # noqa: F401  (register components)
+from mejigclu_mm import datasets, evaluation, models, runtime, transfer  # noqa: F401  (register)
 
 __version__ = '0.1.0'

@@ -83,7 +83,7 @@ def r50_pretrain_checkpoint(tmp_path_factory):
     import mejigclu_mm  # noqa: F401
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
-    cfg = Config.fromfile(ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py')
+    cfg = Config.fromfile(ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py')
     init_default_scope('mmpretrain')
     model = MODELS.build(cfg.model)
     state = model.state_dict()

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 # What other code sees of the shared mechanisms, printed as JSON. With argv[1] == 'import' the

@@ -14,7 +14,6 @@ import sys
 import zipfile
 
 import pytest
-
 from conftest import ROOT
 
 PRETRAIN = 'jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
@@ -121,13 +120,13 @@ class Block(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f'blocked: {{name}}', name=name)
 sys.meta_path.insert(0, Block())
 sys.path[:0] = [{str(ROOT / 'tools')!r}]
-import mejigclu_mm, mejigclu_mm.evaluation, mejigclu_mm.evaluation.cli
+import mejigclu_mm, mejigclu_mm.evaluation, mejigclu_mm.cli.frozen_features
 import knn_eval, linear_probe, extract_features
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 init_default_scope('mmpretrain')
-cfg = Config.fromfile({str(ROOT / 'configs/pretrain' / PRETRAIN)!r})
+cfg = Config.fromfile({str(ROOT / 'configs/jigclu' / PRETRAIN)!r})
 MODELS.build(cfg.model)
 print('imported:', sorted(m for m in sys.modules if m.split('.')[0] in ('mmdet', 'mmseg')))
 '''
@@ -151,8 +150,8 @@ def test_mim_files_are_links_in_editable_installs_and_copies_otherwise(source):
     setup.add_mim_extension('copy', root=str(source))  # replaces the links
     for name in setup.MIM_FILES:
         assert not (mim / name).is_symlink() and (mim / name).exists()
-    assert (mim / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py').read_text() == \
-        (ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py').read_text()
+    assert (mim / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py').read_text() == \
+        (ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py').read_text()
     shutil.rmtree(mim)
 
 
@@ -165,8 +164,8 @@ def test_the_wheel_ships_configs_tools_and_the_model_index(source, tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = ['mejigclu_mm/.mim/model-index.yml',
                 'mejigclu_mm/.mim/configs/mejigclu/metafile.yml',
-                'mejigclu_mm/.mim/configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py',
-                'mejigclu_mm/.mim/configs/linear/resnet50_4xb64-semi-1pct-steplr-100e_in1k.py',
+                'mejigclu_mm/.mim/configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py',
+                'mejigclu_mm/.mim/configs/mejigclu/benchmarks/resnet50_4xb64-semi-1pct-steplr-100e_in1k.py',
                 'mejigclu_mm/.mim/tools/train.py', 'mejigclu_mm/.mim/tools/dist_train.sh',
                 'mejigclu_mm/.mim/tools/data/make_semi_subsets.py',
                 'mejigclu_mm/evaluation/features.py']

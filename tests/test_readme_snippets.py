@@ -5,9 +5,8 @@ import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import ROOT
+from PIL import Image
 
 
 def readme_block(name):

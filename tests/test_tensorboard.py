@@ -3,12 +3,11 @@ tiny real run write event files holding the losses and the kNN monitor's scalars
 import json
 
 import pytest
-
 from conftest import ROOT
 
 pytest.importorskip('tensorboard', reason='the tensorboard extra is not installed')
 
-CONFIG = ROOT / 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+CONFIG = ROOT / 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 # The line the README documents (mmengine's TensorboardVisBackend next to the local one).
 TENSORBOARD_LINE = ("visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
                     "dict(type='TensorboardVisBackend')])\n")

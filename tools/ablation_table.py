@@ -4,7 +4,7 @@ Usage:
     python tools/ablation_table.py PRETRAIN_WORK_DIR [PRETRAIN_WORK_DIR ...] [--expect TASK ...]
         [--out ablation.md]
 
-For each pretraining run (e.g. of configs/pretrain/ablation/*.py) the losses it trained with and
+For each pretraining run (e.g. of configs/mejigclu/mejigclu-overlap0.3_*.py) the losses it trained with and
 its split overlap are read from the config dumped into the work dir; its downstream results,
 kept in subfolders (``det/``, ``seg/``, ``linear/``, ...) and in ``knn.json`` /
 ``linear_probe.json``, give the metric columns (AP, AP50, AP75, mIoU, top-1, ...). Missing
@@ -12,10 +12,10 @@ results are reported as tools/results_table.py does (``no result`` / ``no run`` 
 """
 import argparse
 
-from mejigclu_mm.utils.run_logs import downstream_results, pretraining_setup
-from mejigclu_mm.utils.tables import (add_table_options, format_overlap, markdown_table,
-                                      metric_columns, metric_header, metric_row,
-                                      missing_notes, print_and_write_table)
+from mejigclu_mm.cli.run_logs import downstream_results, pretraining_setup
+from mejigclu_mm.cli.tables import (add_table_options, format_overlap, markdown_table,
+                                    metric_columns, metric_header, metric_row, missing_notes,
+                                    print_and_write_table)
 
 LOSS_COLUMNS = [('loc', 'L_loc'), ('clu', 'L_clu'), ('cls', 'L_cls')]
 

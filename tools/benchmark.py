@@ -39,13 +39,13 @@ from mmengine.config import Config, DictAction
 from torch.utils.benchmark import Timer
 
 import mejigclu_mm  # noqa: F401
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mejigclu_mm.utils.offline_data import offline_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
-    'MEJigClu': str(ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'),
-    'JigClu': str(ROOT / 'configs/pretrain/jigclu_resnet50_4xb64-coslr-200e_in1k.py'),
+    'MEJigClu': str(ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'),
+    'JigClu': str(ROOT / 'configs/jigclu/jigclu_resnet50_4xb64-coslr-200e_in1k.py'),
     'MoCo v2': 'mmpretrain::mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py',
     'supervised': 'mmpretrain::resnet/resnet50_8xb32_in1k.py',
 }

@@ -6,7 +6,7 @@ Usage:
 
 SRC may be any of the field's layouts: our pretraining checkpoints and converted files,
 mmpretrain / mmselfsup / mmdet checkpoints, the official JigClu and MoCo training scripts' files,
-torchvision state dicts and detectron2 pickles (``mejigclu_mm.converters.resolve_backbone``). It
+torchvision state dicts and detectron2 pickles (``mejigclu_mm.transfer.resolve_backbone``). It
 is read with the safe loader (no code from the file runs); a file that is no checkpoint (a Git
 LFS pointer, a web page, an image) is named for what it is. The backbone is found in SRC, or
 taken under ``--prefix`` (the keys as stored in SRC, e.g. ``module.encoder.``), and must be a
@@ -32,13 +32,12 @@ from typing import Callable, List
 
 import torch
 
-from mejigclu_mm.converters import (BackboneError, CheckpointLayoutError, check_complete_resnet,
-                                    check_standard_stem, detectron2_command_line,
-                                    detectron2_settings, detectron2_settings_yaml,
-                                    read_checkpoint_weights, resolve_backbone, to_detectron2,
-                                    to_mmdet, to_torchvision)
-from mejigclu_mm.utils import NonFiniteCheckpointError, NotACheckpointError
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+from mejigclu_mm.runtime import NonFiniteCheckpointError, NotACheckpointError
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.transfer import (BackboneError, CheckpointLayoutError, check_complete_resnet,
+                                  check_standard_stem, detectron2_command_line, detectron2_settings,
+                                  detectron2_settings_yaml, read_checkpoint_weights,
+                                  resolve_backbone, to_detectron2, to_mmdet, to_torchvision)
 
 WRITERS = {'mmdet': to_mmdet, 'torchvision': to_torchvision, 'detectron2': to_detectron2}
 STANDARD_STEM_FORMATS = ('torchvision', 'detectron2')

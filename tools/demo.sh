@@ -48,16 +48,15 @@ SEED=${DEMO_SEED:-0}
 METHODS=(mejigclu jigclu)
 if [[ ${DEMO_MOCO:-0} == 1 ]]; then METHODS+=(mocov2); fi
 PRETRAINED=("${METHODS[@]}")
-if [[ ${DEMO_ABLATION:-0} == 1 ]]; then PRETRAINED+=(cls-clu_overlap-0.3); fi
+if [[ ${DEMO_ABLATION:-0} == 1 ]]; then PRETRAINED+=(mejigclu-overlap0.3); fi
 INITS=("${PRETRAINED[@]}" random_init)
 EXPECT=(det seg)
 if [[ ${DEMO_TREES:-0} == 1 ]]; then EXPECT+=(trees); fi
-PRETRAIN=configs/pretrain/{}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py
-ABLATION=configs/pretrain/ablation/{}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py
-LINEAR=configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py
-DET=configs/det/faster-rcnn_r18-cifar_fpn_1xb8-6e_fashion-scenes.py
-SEG=configs/seg/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py
-TREES=configs/det/faster-rcnn_r18-cifar_fpn_1xb4-12e_deepforest.py
+PRETRAIN=configs/{}/{}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py
+LINEAR=configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py
+DET=configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r18-cifar_fpn_1xb8-6e_fashion-scenes.py
+SEG=configs/mejigclu/benchmarks/mmsegmentation/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py
+TREES=configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r18-cifar_fpn_1xb4-12e_deepforest.py
 START=$SECONDS
 stage() { echo "== [demo $(( (SECONDS - START) / 60 )) min] $*"; }
 
@@ -86,7 +85,9 @@ train() {  # CONFIG WORK_DIR OPTIONS...: a new run (an earlier one in WORK_DIR i
     "$work_dir.log" | tail -n 2 | cut -c 1-200 | sed 's/^/    /'
 }
 pretrain_config() {
-  if [[ $1 == cls-clu_overlap-0.3 ]]; then echo "${ABLATION/\{\}/$1}"; else echo "${PRETRAIN/\{\}/$1}"; fi
+  local folder=${1%%-*}  # mejigclu-overlap0.3 -> configs/mejigclu/
+  local config=${PRETRAIN/\{\}/$folder}
+  echo "${config/\{\}/$1}"
 }
 backbone() {  # INIT: the --cfg-options that set a transfer config's backbone
   if [[ $1 == random_init ]]; then echo model.backbone.init_cfg=None
@@ -171,14 +172,14 @@ stage "7/7 results"
 $PY tools/plot_curves.py "${PRETRAINED[@]/#/$OUT/}" --out-dir "$OUT/curves" | sed 's/^/    /'
 mkdir -p "$OUT/montage_images"
 cp .venv/share/offline-data/foolbox/data/imagenet_*.jpg "$OUT/montage_images/"
-$PY tools/visualize_montage.py configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py \
+$PY tools/visualize_montage.py configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py \
   --image-dir "$OUT/montage_images" --out-dir "$OUT/montages" --batch-size 8 | sed 's/^/    /'
 echo
 echo "Fashion-MNIST frozen-feature top-1 (kNN k=20, linear probe; $QUERY_IMAGES test images), detection"
 echo "(COCO AP) and segmentation (mIoU) on 250 validation scenes, backbones frozen;"
 echo "pretraining: $PRE_IMAGES images x $PRE_EPOCHS epochs; DEMO_SCALE=$SCALE; seed $SEED; $(( (SECONDS - START) / 60 )) min"
 declare -A ROW_NAME=([mejigclu]=MEJigClu [jigclu]=JigClu [mocov2]='MoCo v2'
-                     [cls-clu_overlap-0.3]='cls+clu @ 0.3')
+                     [mejigclu-overlap0.3]='cls+clu @ 0.3')
 rows=()
 for method in "${PRETRAINED[@]}"; do rows+=("${ROW_NAME[$method]}=$OUT/$method"); done
 $PY tools/results_table.py "${rows[@]}" "random init=$OUT/random_init" --expect "${EXPECT[@]}" \
@@ -186,6 +187,6 @@ $PY tools/results_table.py "${rows[@]}" "random init=$OUT/random_init" --expect 
 if [[ ${DEMO_ABLATION:-0} == 1 ]]; then
   echo
   echo "Table 4 at the demo's size (rows: loc+clu @ 0.3 = JigClu, cls+clu @ 0.3, cls+clu @ random = MEJigClu)"
-  $PY tools/ablation_table.py "$OUT/jigclu" "$OUT/cls-clu_overlap-0.3" "$OUT/mejigclu" \
+  $PY tools/ablation_table.py "$OUT/jigclu" "$OUT/mejigclu-overlap0.3" "$OUT/mejigclu" \
     --expect "${EXPECT[@]}" --out "$OUT/ablation.md"
 fi

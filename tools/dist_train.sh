@@ -4,7 +4,7 @@
 #   NNODES, NODE_RANK, MASTER_ADDR, PORT select a multi-node run; PORT (default 29500) must be
 #   free on MASTER_ADDR.
 # Without a GPU, GPUS is the number of CPU processes: tools/train.py then starts a gloo process
-# group itself (mejigclu_mm/engine/distributed.py) and torchrun gives each process 1 thread.
+# group itself (mejigclu_mm/runtime/cpu_distributed.py) and torchrun gives each process 1 thread.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2

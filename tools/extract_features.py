@@ -23,19 +23,19 @@ when it is such a features file, and FILE may not be an input or lie inside IMAG
 import argparse
 import os.path as osp
 
-import mejigclu_mm  # noqa: F401  (registrations)
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
+import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.evaluation import RANDOM_INIT, build_frozen_classifier, pool_features
 from mejigclu_mm.evaluation.feature_files import check_destination, save_features
 from mejigclu_mm.evaluation.features import progress_bar
 from mejigclu_mm.evaluation.image_files import ImageFiles, collate_readable
 from mejigclu_mm.evaluation.inference import inference_pipeline
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mmpretrain.registry import TRANSFORMS
 
 

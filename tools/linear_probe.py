@@ -12,14 +12,14 @@ L-BFGS on the device, its L2 strength chosen from the grid on a held-out part of
 features and refitted on all of them. Prints and writes {"checkpoint", "config", "top1",
 "top5", "l2", "holdout_top1", "num_train", "num_test", ...}; --out is written atomically and
 only over an earlier result of this tool. Features with NaN or Inf values (a diverged
-checkpoint) are refused, naming where they come from. The SGD configs of configs/linear/ remain
+checkpoint) are refused, naming where they come from. The SGD configs of configs/mejigclu/benchmarks/ remain
 the papers' full protocol.
 """
 import argparse
 
 import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
+from mejigclu_mm.cli.frozen_features import add_common_arguments, tool_features, write_json
 from mejigclu_mm.evaluation import DEFAULT_L2_GRID, linear_probe
-from mejigclu_mm.evaluation.cli import add_common_arguments, tool_features, write_json
 
 
 def parse_args(argv=None):

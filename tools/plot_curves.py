@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mejigclu_mm.utils.run_logs import loss_series, scalar_series  # noqa: E402
+from mejigclu_mm.cli.run_logs import loss_series, scalar_series  # noqa: E402
 
 METRIC_PREFIXES = ('knn/', 'accuracy/')
 

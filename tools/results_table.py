@@ -18,10 +18,9 @@ file that cannot be read stops the tool with its name. ``--out`` is written atom
 import argparse
 import os.path as osp
 
-from mejigclu_mm.utils.run_logs import downstream_results
-from mejigclu_mm.utils.tables import (add_table_options, markdown_table, metric_columns,
-                                      metric_header, metric_row, missing_notes,
-                                      print_and_write_table)
+from mejigclu_mm.cli.run_logs import downstream_results
+from mejigclu_mm.cli.tables import (add_table_options, markdown_table, metric_columns,
+                                    metric_header, metric_row, missing_notes, print_and_write_table)
 
 
 def results_table(named_dirs, expect=()):

@@ -8,26 +8,26 @@ CHECKPOINT must hold the config's whole model, as ``tools/train.py CONFIG`` writ
 leaves tensors out (e.g. a pretraining checkpoint given with a linear config, which has no
 ``head.*``) is refused with the missing keys, instead of evaluating a partly random model, and so
 is one with NaN or Inf weights or a file that is no checkpoint. Checkpoints load with the safe
-loader (``mejigclu_mm.utils.safe_checkpoint_loading``).
+loader (``mejigclu_mm.runtime.safe_checkpoint_loading``).
 """
 import argparse
 import os.path as osp
 import pickle
 
-import mejigclu_mm  # noqa: F401  (registrations)
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mejigclu_mm.converters import (CheckpointLayoutError, check_finite, describe_uncovered,
-                                    key_groups, read_checkpoint_weights, uncovered,
-                                    without_ddp_prefix)
-from mejigclu_mm.engine.distributed import (add_launcher_arguments, init_cpu_distributed,
-                                             parse_launcher_args)
-from mejigclu_mm.utils import (NonFiniteCheckpointError, NotACheckpointError,
-                               safe_checkpoint_loading)
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+import mejigclu_mm  # noqa: F401  (registrations)
+from mejigclu_mm.cli.launcher_args import add_launcher_arguments, parse_launcher_args
+from mejigclu_mm.runtime import (NonFiniteCheckpointError, NotACheckpointError,
+                                 safe_checkpoint_loading)
+from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.transfer import (CheckpointLayoutError, check_finite, describe_uncovered,
+                                  key_groups, read_checkpoint_weights, uncovered,
+                                  without_ddp_prefix)
 
 
 def parse_args(argv=None):

@@ -27,7 +27,6 @@ import os
 import os.path as osp
 from typing import Optional
 
-import mejigclu_mm  # noqa: F401  (registrations, before anything)
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.device import get_device
@@ -37,16 +36,17 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mejigclu_mm.engine.distributed import (add_launcher_arguments, init_cpu_distributed,
-                                             parse_launcher_args)
-from mejigclu_mm.engine.resume import (ResumeError, check_resume_fits, find_resume_checkpoint,
-                                       read_training_checkpoint, training_checkpoints)
-from mejigclu_mm.engine.work_dir_lock import WorkDirBusyError, WorkDirLock
-from mejigclu_mm.utils import safe_checkpoint_loading
-from mejigclu_mm.utils.config_options import unknown_option_warnings
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+import mejigclu_mm  # noqa: F401  (registrations, before anything)
+from mejigclu_mm.cli.launcher_args import add_launcher_arguments, parse_launcher_args
+from mejigclu_mm.runtime import safe_checkpoint_loading
+from mejigclu_mm.runtime.config_options import unknown_option_warnings
+from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.runtime.resume import (ResumeError, check_resume_fits, find_resume_checkpoint,
+                                        read_training_checkpoint, training_checkpoints)
+from mejigclu_mm.runtime.work_dir_lock import WorkDirBusyError, WorkDirLock
 
-# Hooks every run gets (mejigclu_mm.engine.hooks).
+# Hooks every run gets (mejigclu_mm.runtime.hooks).
 ALWAYS_HOOKS = ('RandomStateHook', 'DataloaderCheckHook', 'NonFiniteLossHook')
 # mmengine's checkpoint hook, and ours that every run uses in its place
 CHECKPOINT_HOOKS = ('CheckpointHook', 'AtomicCheckpointHook')

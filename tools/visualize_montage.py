@@ -25,7 +25,7 @@ from mmengine.dataset import default_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import mejigclu_mm  # noqa: E402,F401
-from mejigclu_mm.utils.entry_points import quiet_known_warnings
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 
 

@@ -7,7 +7,7 @@ Usage:
         [--cfg-options key=value ...]
     python tools/visualize_tsne.py FEATURES.npz|FEATURES.csv --out tsne.png [--num-points N]
 
-With a labelled classification config (e.g. configs/linear/*.py), CONFIG, CHECKPOINT and
+With a labelled classification config (e.g. configs/mejigclu/benchmarks/*.py), CONFIG, CHECKPOINT and
 ``--features`` mean exactly what they mean for tools/knn_eval.py and tools/linear_probe.py:
 the query (validation) set's features by default, and a cache written by either tool for the
 same config, options and checkpoint is reused instead of extracting again. With an output of
@@ -31,7 +31,8 @@ EXTRACTED = ('.npz', '.csv')
 
 
 def parse_args(argv=None):
-    from mejigclu_mm.evaluation.cli import add_common_arguments
+    from mejigclu_mm.cli.frozen_features import add_common_arguments
+
     # CONFIG may also be a .npz / .csv of tools/extract_features.py (see the usage above);
     # --out is the PNG here, not the JSON of the kNN / probe tools.
     parser = argparse.ArgumentParser(description=__doc__, conflict_handler='resolve',
@@ -101,7 +102,7 @@ def class_names(config: str, num_classes: int, split: str):
 def labelled_features(args):
     """(features, labels, class names, title) of a classification config's set."""
     import mejigclu_mm  # noqa: F401  (registrations)
-    from mejigclu_mm.evaluation.cli import features_from_args
+    from mejigclu_mm.cli.frozen_features import features_from_args
     feats = features_from_args(args)
     key = 'query' if args.split == 'query' else 'bank'
     features = feats[key].float().cpu().numpy()
@@ -162,13 +163,13 @@ def draw(coords: np.ndarray, labels, names, title: str):
 
 def save_png(fig, out: str) -> None:
     """Write ``fig`` to ``out`` atomically (a temporary file in the same folder, renamed)."""
-    from mejigclu_mm.utils.atomic_write import atomic_write
+    from mejigclu_mm.runtime.atomic_write import atomic_write
     with atomic_write(out, 'wb') as file:
         fig.savefig(file, format='png')
 
 
 def main(argv=None):
-    from mejigclu_mm.utils.entry_points import quiet_known_warnings
+    from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
     quiet_known_warnings()
     args = parse_args(argv)
     is_extracted = osp.splitext(args.config)[1].lower() in EXTRACTED

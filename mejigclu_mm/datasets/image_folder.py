@@ -44,7 +44,7 @@ class ImageFolderDataset(CustomDataset):
     """mmpretrain's ``CustomDataset`` that takes every image file OpenCV or PIL can read and
     logs what it leaves out.
 
-    Not part of the method: a data-set convenience. ``CustomDataset`` keeps only '.jpg', '.jpeg',
+    ``CustomDataset`` keeps only '.jpg', '.jpeg',
     '.png', '.ppm', '.bmp', '.pgm' and '.tif' files and drops the rest without a word ('.tiff',
     '.webp', '.gif', '.JPEG' from some cameras are kept here). By default this dataset takes
     every extension OpenCV's ``imread`` or PIL has a decoder for (:func:`image_extensions`,

@@ -16,7 +16,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 
-from ..utils.atomic_write import atomic_write
+from mejigclu_mm.runtime.atomic_write import atomic_write
 
 # Marks a file as a features cache (the 'kind' entry); files of older versions carry only
 # 'key' and 'features'.

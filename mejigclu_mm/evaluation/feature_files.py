@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..utils.atomic_write import atomic_write
+from mejigclu_mm.runtime.atomic_write import atomic_write
 
 FORMATS = ('.npz', '.csv')
 # Marks an .npz as ours (``info['written_by']``).

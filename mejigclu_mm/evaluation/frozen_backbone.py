@@ -1,7 +1,7 @@
 """A classification config's backbone with a checkpoint, and its labelled data, for evaluation.
 
 What ``tools/knn_eval.py`` and ``tools/linear_probe.py`` share: CONFIG is a classification config
-(e.g. ``configs/linear/*.py`` or any mmpretrain one) whose model gives the backbone and data
+(e.g. ``configs/mejigclu/benchmarks/*.py`` or any mmpretrain one) whose model gives the backbone and data
 preprocessor and whose dataloaders give the labelled images; CHECKPOINT goes into the backbone.
 """
 import copy
@@ -16,11 +16,11 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mejigclu_mm.evaluation.features import extract_features
+from mejigclu_mm.runtime.hooks import ChannelsLastHook
+from mejigclu_mm.transfer import read_checkpoint_weights, resolve_backbone
+from mejigclu_mm.transfer.strict_pretrained import StrictPretrainedInit
 from mmpretrain.registry import MODELS
-from ..converters import read_checkpoint_weights, resolve_backbone
-from ..engine.hooks import ChannelsLastHook
-from ..models.utils.pretrained_init import StrictPretrainedInit
-from .features import extract_features
 
 RANDOM_INIT = 'none'
 AUTO_PREFIX = 'auto'
@@ -30,7 +30,7 @@ def checkpoint_prefix(checkpoint: str) -> str:
     """Where ``checkpoint`` holds its ResNet backbone, as its keys are stored.
 
     ``'backbone.'`` for ours and mmpretrain's, ``'module.encoder.'`` for the official JigClu
-    file, ``''`` for a backbone alone (:func:`mejigclu_mm.converters.resolve_backbone`).
+    file, ``''`` for a backbone alone (:func:`mejigclu_mm.transfer.resolve_backbone`).
 
     Args:
         checkpoint (str): Checkpoint file.
@@ -44,7 +44,7 @@ def checkpoint_prefix(checkpoint: str) -> str:
 def converts_to_channels_last(cfg: Config, device: str) -> bool:
     """Whether the config's runs would put the model in channels-last layout on ``device``.
 
-    The rule of :class:`~mejigclu_mm.engine.hooks.ChannelsLastHook`: the config lists the hook,
+    The rule of :class:`~mejigclu_mm.runtime.hooks.ChannelsLastHook`: the config lists the hook,
     its ``convert`` is on and ``device``'s type is one of its ``devices``.
 
     Args:

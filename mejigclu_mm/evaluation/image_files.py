@@ -8,7 +8,7 @@ import numpy as np
 from mmengine.dataset import default_collate
 from torch.utils.data import Dataset
 
-from ..datasets.transforms.load_image import UnreadableImageError, find_damage
+from mejigclu_mm.datasets.transforms.load_image import UnreadableImageError, find_damage
 
 # Image decoders tried in turn: OpenCV first (fast), then PIL (GIF, and the TIFF / WebP
 # variants an OpenCV build may lack).

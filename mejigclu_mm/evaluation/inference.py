@@ -1,6 +1,6 @@
 """The whole-image (test) pipeline of a config, for inference on image files.
 
-Classification configs (``configs/linear/``, mmpretrain's) have one in ``test_dataloader``.
+Classification configs (``configs/mejigclu/benchmarks/``, mmpretrain's) have one in ``test_dataloader``.
 Pretraining configs cannot carry a ``test_dataloader`` (mmengine's Runner then wants a
 ``test_cfg`` and a ``test_evaluator`` too), so they name it in a top-level ``test_pipeline``.
 :func:`inference_config` turns either into what mmpretrain's inferencers read, so that

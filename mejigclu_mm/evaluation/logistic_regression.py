@@ -1,6 +1,6 @@
 """Linear probe: multinomial logistic regression on frozen features, solved with L-BFGS.
 
-The fast alternative to the papers' SGD linear protocol (``configs/linear/``), as used for
+The fast alternative to the papers' SGD linear protocol (``configs/mejigclu/benchmarks/``), as used for
 linear evaluation by e.g. CLIP (Radford et al. 2021, L-BFGS logistic regression with the L2
 strength chosen on a validation split) and SimCLR's transfer experiments (Chen et al. 2020):
 features are extracted once, the convex problem is solved to convergence, so the result does

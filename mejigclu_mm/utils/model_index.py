@@ -35,8 +35,9 @@ def register_model_index() -> List[str]:
     Returns:
         list[str]: The names of our models, as mmpretrain lists them (lower case).
     """
-    from mmpretrain.apis.model import ModelHub
     from modelindex.load_model_index import load
+
+    from mmpretrain.apis.model import ModelHub
 
     path = model_index_path()
     index = load(str(path))

@@ -2,22 +2,22 @@
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, real_image_paths
 from mmengine.config import Config
 
-from conftest import ROOT, real_image_paths
 from mejigclu_mm.evaluation.inference import inference_config
 
 PRETRAIN = {
-    'mejigclu': ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
-    'jigclu': ROOT / 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+    'mejigclu': ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+    'jigclu': ROOT / 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
 }
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
-LINEAR_R50 = ROOT / 'configs/linear/resnet50_4xb64-linear-lr10-steplr-100e_in1k.py'
-PRETRAIN_R50 = ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+LINEAR_R50 = ROOT / 'configs/mejigclu/benchmarks/resnet50_4xb64-linear-lr10-steplr-100e_in1k.py'
+PRETRAIN_R50 = ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
 # The lines proposed for the pretraining bases (the configs as shipped have no test pipeline:
 # mmengine's Runner refuses a test_dataloader without test_cfg and test_evaluator).
 TEST_PIPELINES = {
-    'fashion': 'test_pipeline = _base_.knn_pipeline\n',
+    'fashion': 'test_pipeline = _base_.test_pipeline\n',
     'imagenet': ("test_pipeline = [dict(type='LoadImageFromFile'), dict(type='ResizeEdge', "
                  "scale=256, edge='short', backend='pillow'), dict(type='CenterCrop', "
                  "crop_size=224), dict(type='PackInputs')]\n"),
@@ -94,6 +94,7 @@ def test_feature_extractor_on_a_pretraining_config(config, lines, tmp_path):
     whole images, the same (pooled) as tools/extract_features.py computes through our own
     checkpoint loading and pipeline code."""
     import extract_features
+
     from mmpretrain.apis import FeatureExtractor
     derived = tmp_path / 'pretrain.py'
     derived.write_text(f"_base_ = '{config}'\n{lines}")

@@ -7,16 +7,16 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, label_of, real_image_paths
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import ROOT, label_of, real_image_paths
-from mejigclu_mm.utils.safe_checkpoint import load_checkpoint_file
+from mejigclu_mm.runtime.safe_checkpoint import load_checkpoint_file
 
 DATASETS = ['cifar10', 'cifar100']
-PRETRAIN = 'configs/pretrain/{}_resnet18-cifar_1xb128-coslr-100e_{}.py'
-LINEAR = 'configs/linear/resnet18-cifar_1xb128-linear-lr10-steplr-100e_{}.py'
-FINETUNE = 'configs/linear/resnet18-cifar_1xb128-finetune-lr0.1-steplr-100e_{}.py'
+PRETRAIN = 'configs/{0}/{0}_resnet18-cifar_1xb128-coslr-100e_{1}.py'
+LINEAR = 'configs/mejigclu/benchmarks/resnet18-cifar_1xb128-linear-lr10-steplr-100e_{}.py'
+FINETUNE = 'configs/mejigclu/benchmarks/resnet18-cifar_1xb128-finetune-lr0.1-steplr-100e_{}.py'
 
 
 @pytest.mark.parametrize('dataset', DATASETS)

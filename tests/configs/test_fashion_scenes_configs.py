@@ -3,19 +3,18 @@ on the small-image ResNet-18 take our checkpoints (pretraining or converted) who
 missing or foreign one, train their heads on the frozen backbone, and report COCO AP / mIoU."""
 import re
 
+import convert_weights
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-import convert_weights
-from conftest import ROOT
-
 CONFIGS = {
-    'det': ROOT / 'configs/det/faster-rcnn_r18-cifar_fpn_1xb8-6e_fashion-scenes.py',
-    'seg': ROOT / 'configs/seg/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py',
+    'det': ROOT / 'configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r18-cifar_fpn_1xb8-6e_fashion-scenes.py',
+    'seg': ROOT / 'configs/mejigclu/benchmarks/mmsegmentation/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py',
 }
-PRETRAIN = ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+PRETRAIN = ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 METRIC = {'det': 'val/coco/bbox_mAP', 'seg': 'val/mIoU'}
 
 
@@ -23,8 +22,9 @@ METRIC = {'det': 'val/coco/bbox_mAP', 'seg': 'val/mIoU'}
 def r18_checkpoints(tmp_path_factory):
     """A checkpoint as the MEJigClu Fashion-MNIST pretraining writes it (random weights, BN
     statistics made non-trivial) and the backbone file tools/convert_weights.py makes of it."""
-    import mejigclu_mm  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mejigclu_mm  # noqa: F401
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     torch.manual_seed(0)

@@ -9,17 +9,15 @@ import math
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.runner import Runner
-
-from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # every test here runs a Runner
 
 CONFIGS = {
-    'fixed subsets': 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
-    'shuffled': 'configs/pretrain/ablation/'
-                'mejigclu-shuffled_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+    'fixed subsets': 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+    'shuffled': 'configs/mejigclu/mejigclu-shuffled_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
 }
 N, IMAGES, EPOCHS, WIDTH = 8, 8, 100, 16
 

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, real_image_paths
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.model import revert_sync_batchnorm
@@ -13,15 +14,14 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 
 import mejigclu_mm  # noqa: F401
-from conftest import ROOT, real_image_paths
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 # The JigsawClustering configs; the MoCo v2 peer config (mmpretrain's MoCo) is run by
 # tests/tools/test_train.py.
-PRETRAIN = sorted(p for p in (ROOT / 'configs' / 'pretrain').rglob('*.py')
-                  if not p.name.startswith('mocov2_'))
+PRETRAIN = sorted(p for method in ('mejigclu', 'jigclu')
+                  for p in (ROOT / 'configs' / method).glob('*.py'))
 EXPECTED_HEADS = {'mejigclu': {'clu', 'cls'}, 'mejigclu-shuffled': {'clu', 'cls'},
-                  'jigclu': {'clu', 'loc'}, 'loc-clu': {'clu', 'loc'}, 'cls-clu': {'clu', 'cls'}}
+                  'mejigclu-overlap0.3': {'clu', 'cls'}, 'jigclu': {'clu', 'loc'}}
 
 
 def heads_expected(path):

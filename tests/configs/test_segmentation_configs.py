@@ -1,15 +1,14 @@
 """The supplementary's segmentation protocol (PSPNet-50 on Pascal VOC 2012 + the augmented set):
 the recipe's numbers, our ResNet-50 checkpoints loaded whole into a backbone without the deep
 stem, and a training step with both learning rates on real images in the VOC layout."""
+import convert_weights
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-import convert_weights
-from conftest import ROOT
-
-CONFIG = ROOT / 'configs/seg/pspnet_r50_syncbn_4xb2-100e_voc12aug-512x512.py'
+CONFIG = ROOT / 'configs/mejigclu/benchmarks/mmsegmentation/pspnet_r50_syncbn_4xb2-100e_voc12aug-512x512.py'
 
 
 def test_the_supplementary_recipe():
@@ -90,12 +89,13 @@ def test_a_missing_or_foreign_checkpoint_is_refused(voc_segmentation_root, tmp_p
     cfg = small(Config.fromfile(CONFIG), voc_segmentation_root, tmp_path)
     with pytest.raises(ValueError, match='set model.backbone.init_cfg.checkpoint'):
         Runner.from_cfg(cfg).model.init_weights()
-    import mejigclu_mm  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mejigclu_mm  # noqa: F401
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     r18 = Config.fromfile(
-        ROOT / 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+        ROOT / 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
     foreign = tmp_path / 'r18.pth'
     torch.save({'state_dict': MODELS.build(r18.model).state_dict()}, foreign)
     cfg.model.backbone.init_cfg.checkpoint = str(foreign)

@@ -2,16 +2,15 @@
 images in its data set's layout, with the backbone initialised from converted weights."""
 import copy
 
+import convert_weights
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-import convert_weights
-from conftest import ROOT
-
-LINEAR = ROOT / 'configs' / 'linear'
-DET = ROOT / 'configs' / 'det'
+LINEAR = ROOT / 'configs' / 'mejigclu' / 'benchmarks'
+DET = LINEAR / 'mmdetection'
 
 
 def light_loader(loader, data_root, **dataset):
@@ -84,12 +83,13 @@ def test_semi_supervised_applies_both_learning_rates(fraction, backbone_lr, head
 
 
 def test_fashion_mnist_linear_eval(fashion_mnist_format_root, tmp_path):
-    import mejigclu_mm  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mejigclu_mm  # noqa: F401
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     pretrain = Config.fromfile(
-        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+        ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
     src = tmp_path / 'pretrain.pth'
     torch.save({'state_dict': MODELS.build(pretrain.model).state_dict()}, src)
     cfg = load_for_test(LINEAR / 'resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py',
@@ -227,8 +227,9 @@ def test_coco_config_of_the_papers_recipe():
 
 @pytest.mark.parametrize('init', ['random', 'pretrained'])
 def test_small_deepforest_config_trains_and_evaluates(init, deepforest_coco_root, tmp_path):
-    import mejigclu_mm  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mejigclu_mm  # noqa: F401
     from mmpretrain.registry import MODELS
     cfg = load_for_test(DET / 'faster-rcnn_r18-cifar_fpn_1xb4-12e_deepforest.py', tmp_path)
     if init == 'random':
@@ -236,7 +237,7 @@ def test_small_deepforest_config_trains_and_evaluates(init, deepforest_coco_root
     else:
         init_default_scope('mmpretrain')
         pretrain = Config.fromfile(
-            ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+            ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
         src, dst = tmp_path / 'pretrain.pth', tmp_path / 'r18_mmdet.pth'
         torch.save({'state_dict': MODELS.build(pretrain.model).state_dict()}, src)
         assert convert_weights.main([str(src), str(dst), '--to', 'mmdet']) == 0

@@ -3,10 +3,10 @@ what is left out is counted in the log."""
 import shutil
 
 import mmcv
-from PIL import Image
-
 from conftest import real_image_paths
 from log_capture import captured_log
+from PIL import Image
+
 from mejigclu_mm.datasets.image_folder import ImageFolderDataset, image_extensions
 from mmpretrain.datasets import CustomDataset
 

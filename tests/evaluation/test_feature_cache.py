@@ -7,13 +7,13 @@ import shutil
 
 import pytest
 import torch
+from conftest import ROOT, real_image_paths
 from mmengine.config import Config
 
-from conftest import ROOT, real_image_paths
 from mejigclu_mm.evaluation.feature_cache import (FeatureCacheError, cache_key, load_cache,
                                                   read_cache, save_cache)
 
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
 
 
 def features(num_bank=6, num_query=4, dims=3):

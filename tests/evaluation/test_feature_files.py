@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from mejigclu_mm.evaluation.feature_files import (check_destination, is_feature_file,
-                                                  load_features, save_features)
+from mejigclu_mm.evaluation.feature_files import (check_destination, is_feature_file, load_features,
+                                                  save_features)
 
 PATHS = ['a/x.jpg', 'b.png', 'ümlaut dir/c,d.webp']
 

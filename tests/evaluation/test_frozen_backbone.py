@@ -1,13 +1,13 @@
 """The tools' model and data: checkpoint into the backbone, bank through the val pipeline."""
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 
-from conftest import ROOT
 from mejigclu_mm.evaluation import (build_frozen_classifier, checkpoint_prefix,
                                     evaluation_dataloaders)
 
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
 
 
 def random_backbone_state(seed):
@@ -87,7 +87,7 @@ def test_the_official_jigclu_file_goes_in_with_or_without_its_prefix(tmp_path, c
 
 
 def test_a_diverged_checkpoint_is_refused(tmp_path):
-    from mejigclu_mm.utils import NonFiniteCheckpointError
+    from mejigclu_mm.runtime import NonFiniteCheckpointError
     state = random_backbone_state(0)
     state['layer4.1.bn2.running_var'][0] = float('nan')
     path = tmp_path / 'epoch_9.pth'

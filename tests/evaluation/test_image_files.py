@@ -1,12 +1,11 @@
 """ImageFiles: every file is tried as an image; the unreadable ones are reported by name."""
 import numpy as np
 import pytest
+from conftest import real_image_paths
 from PIL import Image
 
-from conftest import real_image_paths
 from mejigclu_mm.datasets.transforms.load_image import UnreadableImageError
-from mejigclu_mm.evaluation.image_files import (ImageFiles, collate_readable, list_files,
-                                                read_image)
+from mejigclu_mm.evaluation.image_files import ImageFiles, collate_readable, list_files, read_image
 
 
 @pytest.fixture

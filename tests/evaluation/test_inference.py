@@ -1,12 +1,12 @@
 """The whole-image pipeline of a config, and the config mmpretrain's inferencers accept."""
 import pytest
+from conftest import ROOT
 from mmengine.config import Config
 
-from conftest import ROOT
 from mejigclu_mm.evaluation.inference import inference_config, inference_pipeline
 
-LINEAR = ROOT / 'configs/linear/resnet50_4xb64-linear-lr10-steplr-100e_in1k.py'
-PRETRAIN = ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet50_4xb64-linear-lr10-steplr-100e_in1k.py'
+PRETRAIN = ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
 TEST_PIPELINE = [dict(type='CheckedLoadImageFromFile'), dict(type='Resize', scale=(8, 8)),
                  dict(type='PackInputs')]
 

@@ -3,8 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mejigclu_mm.evaluation import (choose_l2, fit_logistic_regression, linear_probe,
-                                    topk_accuracy)
+from mejigclu_mm.evaluation import choose_l2, fit_logistic_regression, linear_probe, topk_accuracy
 
 
 def blobs(n, generator, num_classes=3, dim=16, spread=0.3):

@@ -3,9 +3,8 @@
 Timings are never asserted (shared CPU): the tests check that every row is measured, that the
 ratio columns are the ratios of the measured rates, and that bad options are refused.
 """
-import pytest
-
 import benchmark
+import pytest
 
 TINY = {
     'model': ['model.batch=2', 'model.image_size=64', 'model.steps=1', 'model.warmup=0',

@@ -2,17 +2,17 @@
 import os
 import pickle
 
+import convert_weights
 import pytest
 import torch
 import torchvision
+from conftest import ROOT
 from mmengine.config import Config
 
-import convert_weights
-from conftest import ROOT
-from mejigclu_mm.converters import from_detectron2
+from mejigclu_mm.transfer import from_detectron2
 
-R50_PRETRAIN = ROOT / 'configs/pretrain/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
-FASTER_RCNN = ROOT / 'configs/det/faster-rcnn_r50_fpn_syncbn_1x_coco.py'
+R50_PRETRAIN = ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py'
+FASTER_RCNN = ROOT / 'configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r50_fpn_syncbn_1x_coco.py'
 
 
 def backbone_of(checkpoint):
@@ -165,10 +165,11 @@ def test_cut_off_src_is_called_incomplete(r50_pretrain_checkpoint, tmp_path, cap
 def r18_cifar_pretrain_checkpoint(tmp_path_factory):
     """A Fashion-MNIST pretraining checkpoint: ResNet_CIFAR-18, 3 x 3 stem."""
     from mmengine.registry import init_default_scope
+
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(
-        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+        ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
     path = tmp_path_factory.mktemp('r18') / 'epoch_1.pth'
     torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, path)
     return path

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 
-from conftest import ROOT
-from mejigclu_mm.utils import load_checkpoint_file
+from mejigclu_mm.runtime import load_checkpoint_file
 
-CONFIG = 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+CONFIG = 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 GLOBAL_BATCH, STEPS = 8, 3
 
 
@@ -107,7 +107,7 @@ def cpu_only():
 
 
 def test_without_the_launchers_environment_it_says_what_to_do(monkeypatch):
-    from mejigclu_mm.engine.distributed import init_cpu_distributed
+    from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
     cpu_only()
     for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
         monkeypatch.delenv(key, raising=False)
@@ -121,7 +121,8 @@ def test_without_the_launchers_environment_it_says_what_to_do(monkeypatch):
 def test_the_config_is_made_fit_for_cpu_processes(monkeypatch):
     """DDP without device_ids, gloo, and SyncBN (GPU only in torch) trained as BN."""
     import torch.distributed as dist
-    from mejigclu_mm.engine.distributed import init_cpu_distributed
+
+    from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
     cpu_only()
     monkeypatch.setenv('RANK', '0')
     monkeypatch.setenv('WORLD_SIZE', '1')

@@ -5,12 +5,11 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, real_image_paths
 from PIL import Image
 
-from conftest import ROOT, real_image_paths
-
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
-PRETRAIN = ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+PRETRAIN = ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 # The lines the Fashion-MNIST pretraining base needs for inference (its kNN monitor's
 # whole-image pipeline), added here to a copy of the shipped config.
 READABLE = ['a/b/wide.JPEG', 'a/photo.jpg', 'alpha.png', 'anim.gif', 'grey.png', 'pic.bmp',

@@ -3,10 +3,9 @@ import json
 
 import pytest
 import torch
-
 from conftest import ROOT
 
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
 
 
 def loader_options(root):
@@ -58,7 +57,8 @@ def test_knn_eval_writes_top1_per_k(fashion_mnist_format_root, tmp_path, capsys)
 
 def test_defaults_random_init_and_a_missing_checkpoint(tmp_path):
     import knn_eval
-    from mejigclu_mm.evaluation.cli import checkpoint_from_args
+
+    from mejigclu_mm.cli.frozen_features import checkpoint_from_args
     args = knn_eval.parse_args([str(LINEAR), 'ckpt.pth'])
     assert (args.k, args.temperature, args.prefix) == ([10, 20, 100, 200], 0.07, 'auto')
     assert checkpoint_from_args(knn_eval.parse_args([str(LINEAR), 'none'])) == 'none'
@@ -95,6 +95,7 @@ def test_the_cache_follows_the_content_of_config_and_checkpoint(fashion_mnist_fo
     """Same paths, other content: the cache is stale and replaced; the same content with a new
     modification time still uses it."""
     import os
+
     import knn_eval
     config = tmp_path / 'knn_config.py'
     config.write_text(f"_base_ = ['{LINEAR}']\n"
@@ -120,6 +121,7 @@ def test_the_cache_follows_the_content_of_config_and_checkpoint(fashion_mnist_fo
 def test_features_and_out_never_write_over_inputs_or_other_files(fashion_mnist_format_root,
                                                                   tmp_path):
     import shutil
+
     import knn_eval
     import linear_probe
     from conftest import real_image_paths

@@ -4,7 +4,6 @@ import json
 import pytest
 import torch
 from mmengine.config import Config
-
 from test_knn_eval import LINEAR, loader_options, save_pretraining_checkpoint
 
 
@@ -44,6 +43,7 @@ def test_nan_features_are_refused_naming_the_file(fashion_mnist_format_root, tmp
     """A NaN feature set (from a cache here; a diverged backbone gives the same) is refused
     before the solver, naming where it comes from."""
     import linear_probe
+
     from mejigclu_mm.evaluation.feature_cache import cache_key, save_cache
     checkpoint = save_pretraining_checkpoint(tmp_path / 'epoch_1.pth')
     cache = tmp_path / 'features.pth'

@@ -4,10 +4,9 @@ import shutil
 from collections import Counter
 
 import pytest
-
 from conftest import ROOT, real_image_paths
 
-SEMI_CONFIG = ROOT / 'configs/linear/resnet50_4xb64-semi-10pct-steplr-100e_in1k.py'
+SEMI_CONFIG = ROOT / 'configs/mejigclu/benchmarks/resnet50_4xb64-semi-10pct-steplr-100e_in1k.py'
 # Images per class of the tree below: 200 keep 2 at 1 % and 20 at 10 %, 130 keep 1 and 13,
 # 45 keep 1 (never none) and 5 (4.5 rounds half up).
 SIZES = {'n01440764': 200, 'n01443537': 130, 'n01484850': 45}

@@ -3,7 +3,7 @@ import json
 
 from PIL import Image
 
-from mejigclu_mm.utils.run_logs import scalar_series
+from mejigclu_mm.cli.run_logs import scalar_series
 
 
 def write_run(work_dir, records):

@@ -7,9 +7,8 @@ import struct
 import numpy as np
 import pytest
 from PIL import Image
-from pycocotools import mask as mask_utils
-
 from prepare_fashion_scenes import CLASSES, main, read_idx
+from pycocotools import mask as mask_utils
 
 
 def scene_set(root, split):

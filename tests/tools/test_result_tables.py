@@ -7,14 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from PIL import Image
 
-from conftest import ROOT
-
-PRETRAIN = ROOT / 'configs/pretrain/{}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
-DET = ROOT / 'configs/det/faster-rcnn_r18-cifar_fpn_1xb8-6e_fashion-scenes.py'
-SEG = ROOT / 'configs/seg/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py'
+PRETRAIN = str(ROOT / 'configs/{0}/{0}_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+DET = ROOT / 'configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r18-cifar_fpn_1xb8-6e_fashion-scenes.py'
+SEG = ROOT / 'configs/mejigclu/benchmarks/mmsegmentation/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py'
 LIGHT = ['randomness.seed=0', 'default_hooks.logger.interval=1', 'train_cfg.max_epochs=1']
 
 
@@ -36,7 +35,7 @@ def pretrain_dirs(tmp_path_factory, fashion_mnist_format_root, fashion_scenes_ro
     for method in ('mejigclu', 'jigclu'):
         work_dir = dirs[method] = root / method
         extra = ['model.heads.cls.num_classes=8'] if method == 'mejigclu' else []
-        run(PRETRAIN.parent / PRETRAIN.name.format(method), work_dir, *extra,
+        run(PRETRAIN.format(method), work_dir, *extra,
             *loader('train_dataloader', fashion_mnist_format_root, batch_size=8),
             'train_dataloader.dataset.indices=16')
         checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
@@ -171,7 +170,7 @@ def test_plot_curves_writes_losses_and_knn_pngs_per_run(pretrain_dirs, tmp_path)
 
 @pytest.mark.slow
 def test_pretraining_setup_refuses_a_downstream_run(pretrain_dirs):
-    from mejigclu_mm.utils.run_logs import pretraining_setup
+    from mejigclu_mm.cli.run_logs import pretraining_setup
     with pytest.raises(ValueError, match='no JigsawClustering pretraining run'):
         pretraining_setup(str(pretrain_dirs['jigclu'] / 'linear'))
     assert pretraining_setup(str(pretrain_dirs['mejigclu']))['heads'] == {'clu': 1.0,

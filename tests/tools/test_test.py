@@ -2,15 +2,15 @@
 import json
 
 import pytest
-
 from conftest import ROOT
 
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
 
 
 @pytest.mark.slow
 def test_evaluates_a_trained_checkpoint(fashion_mnist_format_root, tmp_path):
     import test as test_tool
+
     import train
     loader = [f'{name}.{key}' for name in ('train_dataloader', 'val_dataloader', 'test_dataloader')
               for key in (f'dataset.data_root={fashion_mnist_format_root}', 'num_workers=0',
@@ -27,15 +27,16 @@ def test_evaluates_a_trained_checkpoint(fashion_mnist_format_root, tmp_path):
 
 @pytest.mark.slow
 def test_refuses_a_pretraining_checkpoint_for_a_linear_config(tmp_path):
+    import test as test_tool
+
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
 
-    import test as test_tool
+    from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     pretrain = Config.fromfile(
-        ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
+        ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
     src = tmp_path / 'epoch_100.pth'
     torch.save({'state_dict': MODELS.build(pretrain.model).state_dict()}, src)
     with pytest.raises(SystemExit) as error:
@@ -59,12 +60,13 @@ def test_refuses_an_incomplete_checkpoint(tmp_path):
 
 @pytest.mark.slow
 def test_refuses_a_checkpoint_with_nan_weights(tmp_path):
+    import test as test_tool
+
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
 
-    import test as test_tool
+    from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(LINEAR)
     cfg.model.backbone.init_cfg = None

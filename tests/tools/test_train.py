@@ -3,7 +3,6 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 # ResNet-18 at a quarter of its width (layer4: 128 channels): the configs' structure at a tenth
@@ -14,8 +13,8 @@ SMALL_HEADS = {'mejigclu': ['model.heads.clu.in_channels=128', 'model.heads.cls.
                'moco': ['model.neck.in_channels=128']}
 
 CONFIGS = {
-    'mejigclu': 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
-    'jigclu': 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+    'mejigclu': 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+    'jigclu': 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
 }
 
 
@@ -67,7 +66,7 @@ def test_a_few_iterations_on_real_images(name, fashion_mnist_format_root, tmp_pa
     np.testing.assert_allclose(lrs, expected, rtol=1e-9)
     assert (tmp_path / 'epoch_4.pth').exists()  # the last epoch is always saved
     assert (tmp_path / 'last_checkpoint').read_text().strip() == str(tmp_path / 'epoch_4.pth')
-    from mejigclu_mm.utils import load_checkpoint_file
+    from mejigclu_mm.runtime import load_checkpoint_file
     weights = [load_checkpoint_file(tmp_path / f'epoch_{e}.pth')['state_dict']
                for e in (2, 4)]
     moved = [k for k, v in weights[0].items() if v.is_floating_point()
@@ -81,9 +80,9 @@ def test_mocov2_peer_config_trains_and_converts(fashion_mnist_format_root, tmp_p
     """The MoCo v2 row of `make demo`: mmpretrain's MoCo on the same data and backbone trains
     through tools/train.py, and its query encoder (not the momentum encoder) is what the
     converter hands to mmdet."""
-    import torch
     import convert_weights
-    config = 'configs/pretrain/mocov2_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+    import torch
+    config = 'configs/mocov2/mocov2_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
     runner = train(config, fashion_mnist_format_root, tmp_path / 'moco',
                    [*SMALL, *SMALL_HEADS['moco']])
     losses = runner.message_hub.get_scalar('train/loss').data[0]
@@ -91,7 +90,7 @@ def test_mocov2_peer_config_trains_and_converts(fashion_mnist_format_root, tmp_p
     model = runner.model
     # The queue took 28 batches of 8 keys: 224 of its 4096 slots were written.
     assert int(model.queue_ptr) == 28 * 8
-    from mejigclu_mm.utils import load_checkpoint_file
+    from mejigclu_mm.runtime import load_checkpoint_file
     checkpoint = load_checkpoint_file(tmp_path / 'moco' / 'epoch_4.pth')['state_dict']
     dst = tmp_path / 'moco_mmdet.pth'
     assert convert_weights.main([str(tmp_path / 'moco' / 'epoch_4.pth'), str(dst),
@@ -212,8 +211,10 @@ def test_resume_with_nothing_to_resume_stops_naming_the_work_dir(tmp_path):
 
 def test_a_work_dir_held_by_a_running_run_is_refused(tmp_path):
     import os
+
     import train as train_tool
-    from mejigclu_mm.engine.work_dir_lock import WorkDirLock
+
+    from mejigclu_mm.runtime.work_dir_lock import WorkDirLock
     with WorkDirLock(str(tmp_path)):  # as a run in another process holds it
         with pytest.raises(SystemExit, match=rf'work dir {tmp_path} is in use by another '
                            rf'training run \(pid {os.getpid()}'):
@@ -299,7 +300,7 @@ def test_resume_of_a_converted_backbone_points_at_init_cfg(mejigclu_batch_8,
 def test_a_pretraining_checkpoint_resumed_in_a_linear_config_points_at_init_cfg(
         mejigclu_batch_8, fashion_mnist_format_root, tmp_path):
     import train as train_tool
-    linear = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+    linear = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
     with pytest.raises(SystemExit) as error:
         train_tool.main([str(linear), '--work-dir', str(tmp_path), '--resume',
                          str(mejigclu_batch_8), '--cfg-options', *SMALL,
@@ -314,7 +315,7 @@ def test_a_pretraining_checkpoint_resumed_in_a_linear_config_points_at_init_cfg(
 
 @pytest.mark.slow
 def test_divergence_stops_the_run_at_its_first_nan(fashion_mnist_format_root, tmp_path):
-    from mejigclu_mm.engine.hooks import NonFiniteLossError
+    from mejigclu_mm.runtime.hooks import NonFiniteLossError
     with pytest.raises(NonFiniteLossError, match=r'the training loss is not finite at iteration '
                        r'\d+ \(epoch \d\): loss=(nan|inf)'):
         tiny_run('jigclu', fashion_mnist_format_root, tmp_path, 'train_dataloader.batch_size=8',

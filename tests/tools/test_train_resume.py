@@ -10,10 +10,9 @@ import time
 
 import pytest
 import torch
-
 from conftest import ROOT
 
-CONFIG = 'configs/pretrain/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+CONFIG = 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 ITERS_PER_EPOCH = 60 // 8  # the fixture's 60 images, batch 8
 # ResNet-18 at a quarter of the width (layer4: 128 channels): 10x faster steps on a CPU
 SMALL_MODEL = ['model.backbone.stem_channels=16', 'model.backbone.base_channels=16',
@@ -66,13 +65,13 @@ def run_until_killed(process, work_dir, epoch, timeout=300):
 
 
 def state_dict(path):
-    from mejigclu_mm.utils import load_checkpoint_file  # safe loading with mmengine's types
+    from mejigclu_mm.runtime import load_checkpoint_file  # safe loading with mmengine's types
     return load_checkpoint_file(path)['state_dict']
 
 
 def seed_of_first_checkpoint(process, work_dir, timeout=300):
     """The seed a run drew, from its first checkpoint (written whole, then renamed)."""
-    from mejigclu_mm.utils import load_checkpoint_file
+    from mejigclu_mm.runtime import load_checkpoint_file
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (work_dir / 'epoch_1.pth').exists():

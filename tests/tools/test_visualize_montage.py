@@ -1,8 +1,7 @@
+from conftest import ROOT
 from PIL import Image
 
-from conftest import ROOT
-
-CONFIG = ROOT / 'configs/pretrain/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
+CONFIG = ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 
 
 def test_writes_one_png_per_batch(fashion_mnist_format_root, tmp_path):
@@ -21,6 +20,7 @@ def test_writes_one_png_per_batch(fashion_mnist_format_root, tmp_path):
 def test_image_dir_on_the_fashion_mnist_config_loads_the_files(imagenet_images, tmp_path):
     """The Fashion-MNIST pipeline starts from decoded arrays; --image-dir adds the loading."""
     import shutil
+
     import visualize_montage
     folder = tmp_path / 'photos'
     folder.mkdir()
@@ -43,7 +43,6 @@ def test_more_batches_than_the_images_fill_are_cut_and_said(fashion_mnist_format
 
 def test_impossible_sizes_are_refused(fashion_mnist_format_root, tmp_path, capsys):
     import pytest
-
     import visualize_montage
     with pytest.raises(SystemExit):
         visualize_montage.main([str(CONFIG), '--batch-size', '0'])

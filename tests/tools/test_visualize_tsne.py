@@ -2,14 +2,13 @@
 and tools/extract_features.py's files (one colour); the PNG never replaces anything else."""
 import numpy as np
 import pytest
+from conftest import ROOT
 from matplotlib import colors
 from PIL import Image
 
-from conftest import ROOT
-
 pytest.importorskip('sklearn', reason='the viz extra (scikit-learn) is not installed')
 
-LINEAR = ROOT / 'configs/linear/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
+LINEAR = ROOT / 'configs/mejigclu/benchmarks/resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py'
 TAB10 = [tuple(int(round(c * 255)) for c in colors.to_rgb(f'C{i}')) for i in range(10)]
 
 
@@ -59,6 +58,7 @@ def test_labelled_config_reuses_the_knn_cache_and_colours_by_class(
 
 def test_extracted_features_in_one_colour_and_neighbourhoods_kept(tmp_path):
     import visualize_tsne
+
     from mejigclu_mm.evaluation.feature_files import save_features
     features, blob = blobs()
     path = tmp_path / 'features.npz'
@@ -91,6 +91,7 @@ def test_options_that_extracted_features_cannot_use_are_refused(tmp_path, capsys
 
 def test_the_picture_never_replaces_anything_else(tmp_path):
     import visualize_tsne
+
     from mejigclu_mm.evaluation.feature_files import save_features
     features, _ = blobs(per_blob=5)
     path = tmp_path / 'features.npz'

@@ -17,7 +17,7 @@ every listed image is in the training set.
 The training set and its labels come from ``meta/train.txt`` when it exists (lines
 ``<wnid>/<file> <label>``), else from the folder tree (labels = the sorted wnid folders, the
 order mmpretrain's ImageNet classes follow). Output lines are ``<wnid>/<file> <label>``, in the
-order of the training list, as configs/linear/resnet50_4xb64-semi-{1,10}pct-*.py read them
+order of the training list, as configs/mejigclu/benchmarks/resnet50_4xb64-semi-{1,10}pct-*.py read them
 (``train_dataloader.dataset.ann_file``). An existing list is never replaced without
 ``--force``; files are written atomically.
 """
@@ -29,7 +29,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from mejigclu_mm.utils.atomic_write import atomic_write
+from mejigclu_mm.runtime.atomic_write import atomic_write
 
 # What mmpretrain's ImageNet dataset loads when it scans folders (mmpretrain.datasets).
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')

@@ -4,17 +4,21 @@
 # uint8 patches; the photometric recipe runs batched on the GPU (the model's data preprocessor).
 # The CPU fallback applies it in the workers instead: move the recipe from
 # model.data_preprocessor.photometric to JigsawSplit(photometric=...) (docs/design.md).
+# A pretraining config picks its method's pipeline: jigclu_pipeline or mejigclu_pipeline.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 
-# MEJigClu's random overlap; JigClu configs set overlap=0.3.
-split = dict(type='JigsawSplit', grid=2, overlap=(0.15, 0.45), patch_size=112,
-             crop_scale=(0.2, 1.0), crop_ratio=(3. / 4., 4. / 3.), flip_prob=0.5,
-             channel_order='bgr')
+# The two methods' splits differ in the overlap only: JigClu's fixed 0.3, MEJigClu's random
+# U(0.15, 0.45) per image.
+jigclu_split = dict(type='JigsawSplit', grid=2, overlap=0.3, patch_size=112,
+                    crop_scale=(0.2, 1.0), crop_ratio=(3. / 4., 4. / 3.), flip_prob=0.5,
+                    channel_order='bgr')
+mejigclu_split = dict(jigclu_split, overlap=(0.15, 0.45))
 pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path'))
 # CheckedLoadImageFromFile refuses truncated / undecodable files by name (on_error='skip' skips
 # them with a warning instead)
-train_pipeline = [dict(type='CheckedLoadImageFromFile'), split, pack]
+jigclu_pipeline = [dict(type='CheckedLoadImageFromFile'), jigclu_split, pack]
+mejigclu_pipeline = [dict(type='CheckedLoadImageFromFile'), mejigclu_split, pack]
 
 train_dataloader = dict(
     batch_size=64,
@@ -23,7 +27,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
+    dataset=dict(type=dataset_type, data_root=data_root, split='train'))
 
 # Whole images for inference (tools/extract_features.py, mmpretrain's FeatureExtractor through
 # mejigclu_mm.evaluation.inference_config): the linear protocol's test view.

@@ -1,3 +1,3 @@
-from .disjoint_subset_batch_sampler import DisjointSubsetBatchSampler
+from mejigclu_mm.datasets.samplers.disjoint_subset_batch_sampler import DisjointSubsetBatchSampler
 
 __all__ = ['DisjointSubsetBatchSampler']

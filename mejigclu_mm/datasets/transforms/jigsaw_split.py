@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 
+from mejigclu_mm.augmentation import PatchPhotometric
 from mmpretrain.registry import TRANSFORMS
-from ...augmentation import PatchPhotometric
 
 
 def patch_spans(length: int, grid: int, overlap: float) -> List[Tuple[int, int]]:

@@ -70,7 +70,7 @@ def find_damage(img_bytes: bytes) -> Optional[str]:
 class CheckedLoadImageFromFile(LoadImageFromFile):
     """``LoadImageFromFile`` that checks each file is complete and decodable.
 
-    Not part of the method: a guard for real image folders. mmcv's ``LoadImageFromFile``
+    For real image folders: mmcv's ``LoadImageFromFile``
     trains on a truncated JPEG (OpenCV fills the missing rows with black, silently) and stops
     the run on an undecodable one with ``AssertionError: failed to load image``. This transform
     finds both (:func:`find_damage`, then the decoder) and either raises

@@ -1,3 +1,3 @@
-from .jigsaw_clustering import JigsawClustering
+from mejigclu_mm.models.algorithms.jigsaw_clustering import JigsawClustering
 
 __all__ = ['JigsawClustering']

@@ -4,9 +4,9 @@ from typing import Dict, Optional, Union
 import torch
 from torch import nn
 
+from mejigclu_mm.models.utils import JigsawTargets, gather_with_grad
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
-from ..utils import JigsawTargets, gather_with_grad
 
 
 @MODELS.register_module()

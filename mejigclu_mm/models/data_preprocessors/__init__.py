@@ -1,3 +1,3 @@
-from .jigsaw_data_preprocessor import JigsawDataPreprocessor
+from mejigclu_mm.models.data_preprocessors.jigsaw_data_preprocessor import JigsawDataPreprocessor
 
 __all__ = ['JigsawDataPreprocessor']

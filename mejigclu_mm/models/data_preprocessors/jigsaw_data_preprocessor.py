@@ -5,10 +5,10 @@ import numpy as np
 import torch
 from mmengine.dist import sync_random_seed
 
+from mejigclu_mm.augmentation import PatchPhotometric
+from mejigclu_mm.models.utils import exchange_patches, stitch_montages
 from mmpretrain.models.utils import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
-from ...augmentation import PatchPhotometric
-from ..utils import exchange_patches, stitch_montages
 
 
 @MODELS.register_module()

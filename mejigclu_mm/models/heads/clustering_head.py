@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
+from mejigclu_mm.models.utils import JigsawTargets, two_layer_mlp
 from mmpretrain.registry import MODELS
-from ..utils import JigsawTargets, two_layer_mlp
 
 
 @MODELS.register_module()

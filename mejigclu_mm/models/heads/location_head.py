@@ -4,8 +4,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
+from mejigclu_mm.models.utils import JigsawTargets
 from mmpretrain.registry import MODELS
-from ..utils import JigsawTargets
 
 
 @MODELS.register_module()

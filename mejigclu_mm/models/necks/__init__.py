@@ -1,3 +1,3 @@
-from .decouple_neck import DecoupleNeck
+from mejigclu_mm.models.necks.decouple_neck import DecoupleNeck
 
 __all__ = ['DecoupleNeck']

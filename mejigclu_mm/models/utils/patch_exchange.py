@@ -19,7 +19,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.dist import get_rank, get_world_size
 
-from .targets import JigsawTargets
+from mejigclu_mm.models.utils.targets import JigsawTargets
 
 
 class ExchangedPatches(NamedTuple):

@@ -68,9 +68,10 @@ def test_the_dataloader_gives_its_batch_size_and_sampler(tmp_path, imagenet_imag
     """Built from a dataloader config as mmengine builds mmdet's AspectRatioBatchSampler."""
     import shutil
 
-    import mejigclu_mm  # noqa: F401
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
+
+    import mejigclu_mm  # noqa: F401
     init_default_scope('mmpretrain')
     for path in imagenet_images[:8]:
         shutil.copy(path, tmp_path)

@@ -6,10 +6,9 @@ all_to_all, the photometric draws follow the global patch ids, and the feature g
 gradients over ranks. The all-gather exchange gives the same, for the same permutation."""
 import pytest
 import torch
-from torch.nn.parallel import DistributedDataParallel
-
 from all_gather_exchange import exchange_by_all_gather
 from distributed import run_in_processes
+from torch.nn.parallel import DistributedDataParallel
 
 GLOBAL_BATCH = 8
 PREPROCESSOR = 'mejigclu_mm.models.data_preprocessors.jigsaw_data_preprocessor'

@@ -4,9 +4,9 @@ bytes; the permutation comes from a generator seeded alike on every rank."""
 import pytest
 import torch
 import torch.distributed as dist
-
 from all_gather_exchange import exchange_by_all_gather
 from distributed import run_in_processes
+
 from mejigclu_mm.models.utils import exchange_patches
 
 

@@ -1,1 +1,0 @@
-from .hooks import *  # noqa: F401,F403

@@ -1,0 +1,85 @@
+"""The configs moved into one folder per method (configs/mejigclu/, jigclu/, mocov2/, with
+benchmarks/) and standalone dataset bases without changing a run: every config's merged
+settings equal those of its old path at commit bad2b8d (configs/pretrain, linear, det, seg),
+key by key, except where CHANGED says why."""
+import fnmatch
+import json
+
+import pytest
+from conftest import ROOT
+from mmengine.config import Config
+
+from mejigclu_mm.runtime.config_options import runner_keys
+
+SNAPSHOT = ROOT / 'tests/configs/data/merged_configs_bad2b8d.json'
+# What the Runner and the inference tools read; the other top-level names of a config file
+# (split, pack, knn_loader, ...) are the means of composing it.
+COMPARED = (*runner_keys(), 'test_pipeline')
+# (config pattern, key pattern) -> why the merged config differs from its snapshot
+CHANGED = {
+    ('configs/*/*resnet18-cifar*_{cifar10,cifar100,fashion-mnist}.py',
+     'train_dataloader.dataset.pipeline[*].crop_ratio'):
+        'the old JigClu split was dict(_base_.split, overlap=0.3), which inherited the ImageNet '
+        "split's crop_ratio=(3/4, 4/3); JigsawSplit's default is the same ratio",
+}
+
+
+def differences(before, after, path=''):
+    """Dotted paths ('a.b[2].c') where two merged configs differ."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [item for key in sorted(set(before) | set(after), key=str)
+                for item in (differences(before[key], after[key], f'{path}.{key}'.lstrip('.'))
+                             if key in before and key in after else [f'{path}.{key}'.lstrip('.')])]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [item for index, (a, b) in enumerate(zip(before, after))
+                for item in differences(a, b, f'{path}[{index}]')]
+    return [] if before == after else [path]
+
+
+def expand(pattern):
+    """fnmatch has no {a,b}: one pattern per alternative."""
+    if '{' not in pattern:
+        return [pattern]
+    head, rest = pattern.split('{', 1)
+    choices, tail = rest.split('}', 1)
+    return [p for choice in choices.split(',') for p in expand(head + choice + tail)]
+
+
+def matches(pattern, config, key):
+    configs, keys = pattern
+    return any(fnmatch.fnmatch(config, c) for c in expand(configs)) and fnmatch.fnmatchcase(
+        key, keys.replace('[', '[[]').replace('[[][*]', '[[]*]'))
+
+
+def snapshot():
+    return json.loads(SNAPSHOT.read_text())
+
+
+def merged(config):
+    cfg = Config.fromfile(ROOT / config).to_dict()
+    # the snapshot was written as JSON: tuples are lists there
+    return json.loads(json.dumps({key: cfg[key] for key in COMPARED if key in cfg},
+                                 default=repr))
+
+
+@pytest.mark.parametrize('config', sorted(snapshot()))
+def test_the_merged_config_is_the_one_of_its_old_path(config):
+    before = snapshot()[config]['merged']
+    unexplained = [key for key in differences(before, merged(config))
+                   if not any(matches(pattern, config, key) for pattern in CHANGED)]
+    assert unexplained == [], f'{config} (was {snapshot()[config]["before"]})'
+
+
+def test_every_stated_change_is_seen():
+    seen = {pattern: 0 for pattern in CHANGED}
+    for config, entry in snapshot().items():
+        for key in differences(entry['merged'], merged(config)):
+            for pattern in CHANGED:
+                seen[pattern] += matches(pattern, config, key)
+    assert 0 not in seen.values(), [pattern for pattern, count in seen.items() if not count]
+
+
+def test_no_config_was_lost():
+    shipped = {str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.py')
+               if '_base_' not in p.parts}
+    assert set(snapshot()) <= shipped
