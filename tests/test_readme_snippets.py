@@ -27,7 +27,7 @@ def test_custom_dataset_snippet_trains_on_a_folder_of_images(imagenet_images, tm
     config = tmp_path / path
     config.parent.mkdir(parents=True)
     config.write_text(snippet)
-    for folder in ('_base_', 'pretrain'):  # the repository's configs beside it, as in a checkout
+    for folder in ('_base_', 'mejigclu'):  # the repository's configs beside it, as in a checkout
         (tmp_path / 'configs' / folder).symlink_to(ROOT / 'configs' / folder)
     images = tmp_path / 'my_images' / 'holiday'  # the dataset also walks sub-folders
     images.mkdir(parents=True)

@@ -1,8 +1,9 @@
 """A classification config's backbone with a checkpoint, and its labelled data, for evaluation.
 
-What ``tools/knn_eval.py`` and ``tools/linear_probe.py`` share: CONFIG is a classification config
-(e.g. ``configs/mejigclu/benchmarks/*.py`` or any mmpretrain one) whose model gives the backbone and data
-preprocessor and whose dataloaders give the labelled images; CHECKPOINT goes into the backbone.
+What ``tools/knn_eval.py`` and ``tools/linear_probe.py`` share: CONFIG is a classification
+config (e.g. ``configs/mejigclu/benchmarks/*.py`` or any mmpretrain one) whose model gives the
+backbone and data preprocessor and whose dataloaders give the labelled images; CHECKPOINT goes
+into the backbone, ``none`` gives the random baseline.
 """
 import copy
 import inspect
@@ -17,6 +18,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mejigclu_mm.evaluation.features import extract_features
+from mejigclu_mm.models.utils import init_from_seed
 from mejigclu_mm.runtime.hooks import ChannelsLastHook
 from mejigclu_mm.transfer import read_checkpoint_weights, resolve_backbone
 from mejigclu_mm.transfer.strict_pretrained import StrictPretrainedInit
@@ -60,24 +62,44 @@ def converts_to_channels_last(cfg: Config, device: str) -> bool:
     return False
 
 
+def random_backbone_cfg(backbone_cfg: dict) -> ConfigDict:
+    """The backbone config of the random baseline: ``backbone_cfg`` as pretraining builds it.
+
+    The class's own initialisation (mmpretrain's ResNet: Kaiming convolutions, BN weights 1)
+    with live residual branches: mmpretrain's ResNet zeroes every block's last BN weight unless
+    ``zero_init_residual=False`` (the pretraining configs' setting), which would leave a stem
+    and the 1 x 1 shortcuts, a network no pretraining starts from. No ``init_cfg``: nothing
+    is loaded.
+
+    Args:
+        backbone_cfg (dict): A model's backbone config.
+    """
+    cfg = ConfigDict(copy.deepcopy(backbone_cfg))
+    cfg.pop('init_cfg', None)
+    if 'ResNet' in str(cfg.get('type', '')):
+        cfg['zero_init_residual'] = False
+    return cfg
+
+
 def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = AUTO_PREFIX,
                             device: str = 'cpu', seed: int = 0) -> torch.nn.Module:
     """Build ``cfg.model`` in eval mode with ``checkpoint`` loaded into its backbone.
 
     The checkpoint goes into the backbone through :class:`StrictPretrainedInit`, the loader of
     the configs' ``init_cfg``, so that its layouts, checks (missing keys, NaN / Inf weights) and
-    messages apply here too. ``checkpoint='none'`` evaluates a randomly initialised backbone:
-    the backbone's own default initialisation (its class's ``init_cfg``, e.g. Kaiming for
-    mmpretrain's ResNet), seeded by ``seed``.
+    messages apply here too. ``checkpoint='none'`` evaluates the random baseline: the network a
+    pretraining with ``randomness.seed=seed`` starts from (:func:`random_backbone_cfg`,
+    :func:`~mejigclu_mm.models.utils.init_from_seed`; docs/evaluation.md), with the BN
+    statistics it is initialised with.
 
     Args:
         cfg (Config): A classification config (``model`` with a ``backbone``).
-        checkpoint (str): Checkpoint file, or ``'none'`` for a random backbone.
+        checkpoint (str): Checkpoint file, or ``'none'`` for the random baseline.
         prefix (str): Where the backbone stands in the file, the keys as stored (e.g.
             'backbone.', 'module.encoder.', '' for the top level); ``'auto'`` finds it.
             Defaults to 'auto'.
         device (str): Device of the model. Defaults to 'cpu'.
-        seed (int): Seed of the random initialisation. Defaults to 0.
+        seed (int): Seed of the random baseline (and of the rest of the model). Defaults to 0.
 
     Returns:
         nn.Module: The model, on ``device``, in eval mode.
@@ -95,7 +117,7 @@ def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = AUTO_PRE
     random_init = checkpoint.lower() == RANDOM_INIT
     if not random_init and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint} does not exist or is not a file')
-    model_cfg.backbone.pop('init_cfg', None)  # the class's own; the checkpoint comes after
+    model_cfg.backbone = random_backbone_cfg(model_cfg.backbone)
     torch.manual_seed(seed)
     model = MODELS.build(model_cfg)
     # init_weights() lists every parameter's initialisation at INFO level when no log file is
@@ -104,6 +126,8 @@ def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = AUTO_PRE
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
+        if random_init:
+            init_from_seed(model.backbone, seed)
         model.init_weights()
         if not random_init:
             loaded = StrictPretrainedInit(
@@ -113,8 +137,8 @@ def build_frozen_classifier(cfg: Config, checkpoint: str, prefix: str = AUTO_PRE
         logger.setLevel(level)
     if converts_to_channels_last(cfg, device):
         model.to(memory_format=torch.channels_last)  # as the config's runs do (a speed option)
-    source = 'random init' if random_init else \
-        f'{checkpoint} (prefix "{loaded.prefix}"; dropped: {loaded.dropped_text()})'
+    source = f'random init (seed {seed}, the network pretraining starts from)' if random_init \
+        else f'{checkpoint} (prefix "{loaded.prefix}"; dropped: {loaded.dropped_text()})'
     print(f'backbone {model_cfg.backbone.type}: {source}')
     return model.to(device).eval()
 

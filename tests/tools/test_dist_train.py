@@ -95,8 +95,11 @@ def test_two_cpu_processes_through_the_launcher_match_one(fashion_mnist_format_r
           '; weights, absolute:',
           max(float((weights[1][k] - v).abs().max()) for k, v in weights[0].items()
               if v.is_floating_point()))
+    # The gradients are averaged over the ranks in another summation order than one process
+    # sums its batch: the weights of the 4 steps differed by up to 2.5e-5 on an AVX-512 CPU
+    # (the losses by 1e-7, relative); a gradient of the wrong scale moves them by ~1e-3.
     for name, value in weights[0].items():
-        torch.testing.assert_close(weights[1][name], value, rtol=1e-4, atol=1e-6,
+        torch.testing.assert_close(weights[1][name], value, rtol=1e-4, atol=1e-4,
                                    msg=lambda m: f'{name}: {m}')
 
 

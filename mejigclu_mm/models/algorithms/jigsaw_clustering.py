@@ -4,7 +4,8 @@ from typing import Dict, Optional, Union
 import torch
 from torch import nn
 
-from mejigclu_mm.models.utils import JigsawTargets, gather_with_grad
+from mejigclu_mm.models.utils import (JigsawTargets, gather_with_grad, init_from_seed,
+                                      loads_a_checkpoint)
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 
@@ -34,11 +35,18 @@ class JigsawClustering(BaseSelfSupervisor):
         data_preprocessor (dict, optional): Defaults to ``JigsawDataPreprocessor`` (no
             normalisation, no photometric recipe).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
+        backbone_seed (int, optional): Seed of the backbone's initialisation
+            (:func:`~mejigclu_mm.models.utils.init_from_seed`): the backbone's weights depend
+            on it alone, so the network a pretraining starts from is the random baseline the
+            evaluation tools build for the same seed. Defaults to None: the seed torch's
+            generator was last seeded with when the model was built (mmengine's Runner seeds
+            it with ``randomness.seed`` just before). A backbone whose ``init_cfg`` loads a
+            checkpoint is loaded instead.
     """
 
     def __init__(self, backbone: dict, neck: dict, heads: Dict[str, dict],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None, backbone_seed: Optional[int] = None):
         if not heads:
             raise ValueError('JigsawClustering needs at least one head in `heads`')
         if data_preprocessor is None:
@@ -46,6 +54,14 @@ class JigsawClustering(BaseSelfSupervisor):
         super().__init__(backbone=backbone, neck=neck, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.heads = nn.ModuleDict({name: MODELS.build(cfg) for name, cfg in heads.items()})
+        self.backbone_seed = torch.initial_seed() if backbone_seed is None else backbone_seed
+
+    def init_weights(self) -> None:
+        """The backbone from :attr:`backbone_seed` alone (unless it loads a checkpoint), then
+        the neck and heads as mmengine initialises them."""
+        if not loads_a_checkpoint(self.backbone) and not getattr(self.backbone, 'is_init', False):
+            init_from_seed(self.backbone, self.backbone_seed)
+        super().init_weights()
 
     def loss(self, inputs: torch.Tensor, data_samples: JigsawTargets,
              **kwargs) -> Dict[str, torch.Tensor]:
