@@ -21,6 +21,16 @@ CHANGED = {
      'train_dataloader.dataset.pipeline[*].crop_ratio'):
         'the old JigClu split was dict(_base_.split, overlap=0.3), which inherited the ImageNet '
         "split's crop_ratio=(3/4, 4/3); JigsawSplit's default is the same ratio",
+    ('configs/*', 'runner_type'):
+        'one route for the guards (issue 25.2): every config names GuardedRunner '
+        '(configs/_base_/run_guards.py), so any train.py builds the same run',
+    ('configs/*', 'default_hooks.{safe_checkpoint,random_state,dataloader_check,'
+     'non_finite_loss}*'):
+        'the guard hooks tools/train.py used to add to every run are in the configs '
+        '(configs/_base_/run_guards.py), under scoped names that mmdet / mmseg find too',
+    ('configs/mejigclu/benchmarks/mm*/*', 'default_hooks.checkpoint.type'):
+        'the transfer configs save with AtomicCheckpointHook themselves (tools/train.py used '
+        "to swap it in for mmengine's CheckpointHook)",
 }
 
 
@@ -47,8 +57,9 @@ def expand(pattern):
 
 def matches(pattern, config, key):
     configs, keys = pattern
-    return any(fnmatch.fnmatch(config, c) for c in expand(configs)) and fnmatch.fnmatchcase(
-        key, keys.replace('[', '[[]').replace('[[][*]', '[[]*]'))
+    return any(fnmatch.fnmatch(config, c) for c in expand(configs)) and any(
+        fnmatch.fnmatchcase(key, k.replace('[', '[[]').replace('[[][*]', '[[]*]'))
+        for k in expand(keys))
 
 
 def snapshot():

@@ -136,50 +136,16 @@ def test_amp_without_a_gpu_is_refused_with_what_to_do(tmp_path):
                          '--amp-dtype', 'bfloat16'])
 
 
-def test_every_run_gets_the_random_state_dataloader_check_and_non_finite_loss_hooks():
-    cfg = merged([str(ROOT / CONFIGS['jigclu'])])
-    assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook',  # the config's own
-                                                     'KNNMonitorHook',
-                                                     'mmpretrain.RandomStateHook',
-                                                     'mmpretrain.DataloaderCheckHook',
-                                                     'mmpretrain.NonFiniteLossHook']
-    # a config's own entries are kept and not doubled
-    import train as train_tool
-    cfg.custom_hooks = [dict(type='ChannelsLastHook'),
-                        dict(type='RandomStateHook', seed_samples=False)]
-    cfg = train_tool.add_hooks(cfg)
-    assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook', 'RandomStateHook',
-                                                     'mmpretrain.DataloaderCheckHook',
-                                                     'mmpretrain.NonFiniteLossHook']
-
-
-def one_config_per_kind():
-    """A config of each kind (the first of each folder): pretraining, linear, detection,
-    segmentation."""
-    return [str(sorted((ROOT / 'configs' / folder).glob('*.py'))[0].relative_to(ROOT))
-            for folder in ('pretrain', 'linear', 'det', 'seg')
-            if list((ROOT / 'configs' / folder).glob('*.py'))]
-
-
-@pytest.mark.parametrize('config', one_config_per_kind())
-def test_every_config_saves_atomically_and_stops_on_a_non_finite_loss(config):
-    """Pretraining, linear, detection and segmentation configs alike: mmengine's
-    CheckpointHook becomes AtomicCheckpointHook with the config's arguments."""
+def test_a_config_that_names_no_runner_gets_the_guarded_runner():
+    """Our configs name GuardedRunner themselves; one from elsewhere gets it here."""
     from mmengine.config import Config
-    own = Config.fromfile(ROOT / config).default_hooks.checkpoint
-    cfg = merged([str(ROOT / config)])
-    checkpoint = cfg.default_hooks.checkpoint
-    assert checkpoint.type == 'mmpretrain.AtomicCheckpointHook'
-    assert {k: v for k, v in checkpoint.items() if k != 'type'} == \
-        {k: v for k, v in own.items() if k != 'type'}
-    assert 'mmpretrain.NonFiniteLossHook' in [h['type'] for h in cfg.custom_hooks]
-
-
-def test_a_checkpoint_hook_of_another_kind_is_kept():
-    import train as train_tool
     cfg = merged([str(ROOT / CONFIGS['jigclu'])])
-    cfg.default_hooks.checkpoint = dict(type='MyCheckpointHook', interval=3)
-    assert train_tool.add_hooks(cfg).default_hooks.checkpoint.type == 'MyCheckpointHook'
+    assert cfg.runner_type == 'mmpretrain.GuardedRunner'
+    assert Config.fromfile(ROOT / CONFIGS['jigclu']).runner_type == cfg.runner_type
+    import train as train_tool
+    foreign = Config(dict(model=dict(type='x')))
+    args = train_tool.parse_args(['foreign.py'])
+    assert train_tool.merge_args(foreign, args).runner_type == 'mmpretrain.GuardedRunner'
 
 
 # --- nothing lost: the work dir (refusals before anything is built) ---
