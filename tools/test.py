@@ -14,12 +14,13 @@ import argparse
 import os.path as osp
 import pickle
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mejigclu_mm  # noqa: F401  (registrations)
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.cli.launcher_args import add_launcher_arguments, parse_launcher_args
 from mejigclu_mm.runtime import (NonFiniteCheckpointError, NotACheckpointError,
                                  safe_checkpoint_loading)

@@ -6,8 +6,9 @@ import time
 from typing import Callable, Dict, Sequence
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.evaluation.feature_cache import (FeatureCacheError, cache_key, load_cache,
                                                   save_cache)
 from mejigclu_mm.evaluation.frozen_backbone import RANDOM_INIT, config_features
