@@ -21,6 +21,14 @@ CHANGED = {
      'train_dataloader.dataset.pipeline[*].crop_ratio'):
         'the old JigClu split was dict(_base_.split, overlap=0.3), which inherited the ImageNet '
         "split's crop_ratio=(3/4, 4/3); JigsawSplit's default is the same ratio",
+    ('configs/{mejigclu,jigclu}/*.py', 'train_dataloader.dataset.pipeline[*].channel_order'):
+        'the colour order is stated once, by the loader: JigsawSplit lost channel_order',
+    ('configs/{mejigclu,jigclu}/*_in1k.py', 'model.data_preprocessor.to_rgb'):
+        'the ImageNet pipelines load RGB images: the preprocessor swaps nothing',
+    ('configs/{mejigclu,jigclu}/*_in1k.py', 'train_dataloader.dataset.pipeline[0].channel_order'):
+        'the ImageNet pipelines load RGB images (CheckedLoadImageFromFile(channel_order=rgb))',
+    ('configs/{mejigclu,jigclu}/*_in1k.py', 'test_pipeline[0].*'):
+        'the inference pipeline loads RGB images with the checked loader, as training does',
 }
 
 
