@@ -3,29 +3,33 @@
 Usage:
     python tools/data/prepare_fashion_scenes.py [--src data/fashion_mnist]
         [--out data/fashion_scenes] [--seed 0] [--canvas 64] [--train 1000] [--val 250]
+        [--test 500]
 
 Each scene is a black ``canvas`` x ``canvas`` grey image holding 2-4 garments of the
 Fashion-MNIST *test* split (the demo pretrains only on the training split), each resized so that
 its 28 px square becomes ``--scale`` px (default 20-36: the pretraining sees garments at 16-32 px)
 and placed at a random position, boxes at least ``--gap`` px apart, so no garment hides another.
-Train scenes take garments from test images 0-4999, val scenes from 5000-9999 (the first and
-second half of the test split). The garment's
+The three splits take their garments from disjoint parts of the test split: train scenes from
+test images 0-4999, val scenes (for choosing schedules) from 5000-7499, test scenes (for the
+tables) from 7500-9999. The garment's
 pixels (brighter than ``--threshold``, holes filled) give its instance mask, its box and its
 pixels in the semantic label map (0 background, 1-10 the Fashion-MNIST classes). Everything
 follows from ``--seed``: the same arguments give the same files.
 
 Writes, in mmdet's COCO and mmseg's image / label-map layouts::
 
-    OUT/images/{train,val}/000000.png       grey scenes
-    OUT/labels/{train,val}/000000.png       uint8 label maps (0 background, 1-10 classes)
-    OUT/annotations/{train,val}.json        COCO: boxes, RLE instance masks, 10 categories
-    OUT/meta.json                           the arguments and counts it was made with
+    OUT/images/{train,val,test}/000000.png  grey scenes
+    OUT/labels/{train,val,test}/000000.png  uint8 label maps (0 background, 1-10 classes)
+    OUT/annotations/{train,val,test}.json   COCO: boxes, RLE instance masks, 10 categories
+    OUT/meta.json                           the arguments, source and counts it was made with
 
 Nothing is overwritten: the set is written into a temporary folder beside OUT and renamed into
-place; an OUT made with the same arguments is kept as it is, one made otherwise is refused.
+place; an OUT made with the same arguments from the same source files (their SHA-256) is kept
+as it is, one made otherwise is refused, naming what differs.
 """
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import os.path as osp
@@ -42,14 +46,38 @@ from scipy.ndimage import binary_fill_holes
 # Fashion-MNIST's classes in label order (as mmpretrain's FashionMNIST names them)
 CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker',
            'Bag', 'Ankle boot')
-SPLITS = ('train', 'val')
-FORMAT_VERSION = 1
+SPLITS = ('train', 'val', 'test')
+FORMAT_VERSION = 2
+SOURCE_FILES = ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
 
 def source_ranges(count):
     """The test-split images each split takes its garments from: the first half for train, the
-    second for val (0-4999 and 5000-9999 of Fashion-MNIST's 10000)."""
-    return dict(train=(0, count // 2), val=(count // 2, count))
+    third quarter for val, the last for test (0-4999, 5000-7499, 7500-9999 of 10000)."""
+    return dict(train=(0, count // 2), val=(count // 2, 3 * count // 4),
+                test=(3 * count // 4, count))
+
+
+def source_path(src, name):
+    """The file ``name`` in ``src``, or its gzipped copy."""
+    path = osp.join(src, name)
+    return path if osp.isfile(path) or not osp.isfile(path + '.gz') else path + '.gz'
+
+
+def source_digest(src):
+    """SHA-256 of the garments' source files (their decompressed content, so that a gzipped
+    and a plain copy of the same data agree)."""
+    digest = hashlib.sha256()
+    for name in SOURCE_FILES:
+        path = source_path(src, name)
+        if not osp.isfile(path):
+            raise SystemExit(f'prepare_fashion_scenes: {osp.join(src, name)} not found; run '
+                             'tools/data/prepare_fashion_mnist.py first or pass --src')
+        opener = gzip.open if path.endswith('.gz') else open
+        with opener(path, 'rb') as file:
+            for block in iter(lambda: file.read(1 << 20), b''):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def read_idx(path):
@@ -175,11 +203,13 @@ def build_split(split, count, images, labels, out, args):
     return coco
 
 
-def settings(args):
+def settings(args, digest):
     """What the scene set depends on, as stored in meta.json."""
     return dict(format_version=FORMAT_VERSION, seed=args.seed, canvas=args.canvas,
                 garments=list(args.garments), scale=list(args.scale), gap=args.gap,
-                threshold=args.threshold, scenes=dict(train=args.train, val=args.val))
+                threshold=args.threshold,
+                scenes=dict(train=args.train, val=args.val, test=args.test),
+                source_sha256=digest)
 
 
 def check_args(args):
@@ -193,8 +223,9 @@ def check_args(args):
     if not 1 <= args.garments[0] <= args.garments[1]:
         raise SystemExit(f'prepare_fashion_scenes: --garments {args.garments[0]} '
                          f'{args.garments[1]}: need 1 <= low <= high')
-    if args.train < 1 or args.val < 1:
-        raise SystemExit('prepare_fashion_scenes: --train and --val need at least one scene')
+    if min(args.train, args.val, args.test) < 1:
+        raise SystemExit('prepare_fashion_scenes: --train, --val and --test need at least one '
+                         'scene each')
 
 
 def prepare(args):
@@ -204,7 +235,14 @@ def prepare(args):
         dict: The settings and counts (meta.json's content).
     """
     check_args(args)
-    wanted = settings(args)
+    src = args.src
+    images = read_idx(osp.join(src, SOURCE_FILES[0]))
+    labels = read_idx(osp.join(src, SOURCE_FILES[1]))
+    if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1] or len(images) < 2:
+        raise SystemExit(f'prepare_fashion_scenes: {src} does not hold Fashion-MNIST test images '
+                         f'(28 x 28) with one label each (shapes {images.shape}, '
+                         f'{labels.shape})')
+    wanted = settings(args, source_digest(src))
     meta_path = osp.join(args.out, 'meta.json')
     if osp.exists(args.out):
         meta = None
@@ -212,19 +250,18 @@ def prepare(args):
             with open(meta_path) as file:
                 meta = json.load(file)
         if meta is not None and meta.get('settings') == wanted:
-            return meta
-        raise SystemExit(
-            f'prepare_fashion_scenes: {args.out} exists and holds '
-            + ('something else (no meta.json)' if meta is None else
-               f'scenes made with other settings ({meta.get("settings")})')
-            + ': choose another --out, or remove it to make the scenes again')
-    src = args.src
-    images = read_idx(osp.join(src, 't10k-images-idx3-ubyte'))
-    labels = read_idx(osp.join(src, 't10k-labels-idx1-ubyte'))
-    if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1] or len(images) < 2:
-        raise SystemExit(f'prepare_fashion_scenes: {src} does not hold Fashion-MNIST test images '
-                         f'(28 x 28) with one label each (shapes {images.shape}, '
-                         f'{labels.shape})')
+            return dict(meta, made=False)
+        if meta is None:
+            what = 'something else (no meta.json)'
+        else:
+            stored = meta.get('settings') or {}
+            differ = [f'{key} {stored.get(key)!r} there, {value!r} asked'
+                      for key, value in wanted.items() if stored.get(key) != value]
+            what = 'scenes made otherwise: ' + '; '.join(differ)
+            if 'source_sha256' in ', '.join(differ):
+                what += f' (the source files of --src {args.src} are other garments)'
+        raise SystemExit(f'prepare_fashion_scenes: {args.out} exists and holds {what}: choose '
+                         'another --out, or remove it to make the scenes again')
     parent = osp.dirname(osp.abspath(args.out))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=osp.basename(args.out) + '.tmp-', dir=parent)
@@ -244,7 +281,7 @@ def prepare(args):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return meta
+    return dict(meta, made=True)
 
 
 def parse_args(argv=None):
@@ -255,7 +292,9 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--canvas', type=int, default=64, help='scene side in px')
     parser.add_argument('--train', type=int, default=1000, help='training scenes')
-    parser.add_argument('--val', type=int, default=250, help='validation scenes')
+    parser.add_argument('--val', type=int, default=250,
+                        help='validation scenes (for choosing schedules)')
+    parser.add_argument('--test', type=int, default=500, help='test scenes (for the tables)')
     parser.add_argument('--garments', type=int, nargs=2, default=(2, 4), metavar=('MIN', 'MAX'),
                         help='garments tried per scene (fewer where no free place is left)')
     parser.add_argument('--scale', type=int, nargs=2, default=(20, 36), metavar=('MIN', 'MAX'),
@@ -269,8 +308,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     meta = prepare(args)
+    verb = 'made' if meta['made'] else 'already there, kept'
     for split, count in meta['counts'].items():
-        print(f'{split}: {count["scenes"]} scenes, {count["garments"]} garments -> '
+        print(f'{split}: {count["scenes"]} scenes, {count["garments"]} garments {verb}: '
               f'{args.out}/annotations/{split}.json, {args.out}/labels/{split}/')
     return meta
 
