@@ -130,11 +130,14 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
             if img is None and self.imdecode_backend != 'pillow':
                 # e.g. GIF, which OpenCV 4.10 cannot decode: the folder datasets take every
                 # format OpenCV or PIL reads, so the loader must too
+                # (with channel_order 'rgb' OpenCV's failure is a cvtColor error, not None)
                 try:
                     img = mmcv.imfrombytes(img_bytes, flag=self.color_type,
                                            channel_order=self.channel_order, backend='pillow')
                 except Exception:
                     img = None
+                if img is not None:
+                    problem = None
             if img is None:
                 problem = (f'cannot be decoded ({len(img_bytes)} bytes; corrupt or not an '
                            f'image{"; " + problem if problem else ""})')

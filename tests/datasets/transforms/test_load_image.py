@@ -159,3 +159,6 @@ def test_a_gif_opencv_cannot_decode_loads_through_pil(imagenet_images, tmp_path)
     img = CheckedLoadImageFromFile()(dict(img_path=str(path)))['img']
     expected = np.asarray(Image.open(path).convert('RGB'))[..., ::-1]
     assert img.shape == expected.shape and np.array_equal(img, expected)
+    # In RGB order OpenCV's failure is an error from cvtColor rather than None: still PIL's
+    rgb_img = CheckedLoadImageFromFile(channel_order='rgb')(dict(img_path=str(path)))['img']
+    assert np.array_equal(rgb_img, expected[..., ::-1])
