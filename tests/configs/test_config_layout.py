@@ -21,6 +21,14 @@ CHANGED = {
      'train_dataloader.dataset.pipeline[*].crop_ratio'):
         'the old JigClu split was dict(_base_.split, overlap=0.3), which inherited the ImageNet '
         "split's crop_ratio=(3/4, 4/3); JigsawSplit's default is the same ratio",
+    ('configs/*/*resnet18-cifar_1xb{64,128}-coslr-100e_*.py', 'auto_scale_lr.base_batch_size'):
+        'issue 27.12: the small-data pretraining configs inherited base_batch_size=256 from the '
+        'ImageNet schedule, so auto_scale_lr.enable=True cut their lr 4x (2x); each states its '
+        'own batch',
+    ('configs/mejigclu/benchmarks/*_1xb*.py', 'auto_scale_lr'):  # the sub-folders' too
+        'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mmsegmentation/*_4xb2-*.py', 'auto_scale_lr'):
+        'issue 27.12: every config states the batch its lr is set for (it had none)',
 }
 
 

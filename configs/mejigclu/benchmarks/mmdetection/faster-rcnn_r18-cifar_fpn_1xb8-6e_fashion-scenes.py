@@ -52,3 +52,5 @@ default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=max_epochs)
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(
     _delete_=True, type='DetLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')])
+# the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -70,3 +70,5 @@ log_processor = dict(by_epoch=True)
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(
     _delete_=True, type='SegLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')])
+# the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -33,3 +33,5 @@ default_hooks = dict(
     logger=dict(log_metric_by_epoch=True),
     checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3))
 log_processor = dict(by_epoch=True)
+# the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
+auto_scale_lr = dict(enable=False, base_batch_size=8)
