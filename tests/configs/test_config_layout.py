@@ -29,6 +29,9 @@ CHANGED = {
         'issue 27.12: every config states the batch its lr is set for (it had none)',
     ('configs/mejigclu/benchmarks/mmsegmentation/*_4xb2-*.py', 'auto_scale_lr'):
         'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
+        'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
+        'annotations and label maps against the config before the first step',
 }
 
 

@@ -43,9 +43,11 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=max_epochs, milestones=[4], gamma=0.1),
 ]
 # Stop with an error at the first non-finite loss instead of evaluating a diverged model;
-# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md).
+# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md); the annotations checked
+# against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
-                dict(type='mmpretrain.ChannelsLastHook')]
+                dict(type='mmpretrain.ChannelsLastHook'),
+                dict(type='mmpretrain.DetectionDataCheckHook')]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=max_epochs),
                      logger=dict(type='LoggerHook', interval=20))
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
