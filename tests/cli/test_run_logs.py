@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from mejigclu_mm.cli.run_logs import EMPTY_DETECTIONS, downstream_results, final_metrics
+from mejigclu_mm.cli.run_logs import downstream_results, final_metrics
+
+EMPTY_DETECTIONS = 'The testing results of the whole dataset is empty.'  # mmdet 3.3.0's words
 
 # The lines mmdet 3.3.0 writes for an evaluation without a single detection (from a real run:
 # tests/tools/test_result_tables.py::test_a_detector_without_detections_has_ap_0)
