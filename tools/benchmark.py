@@ -251,8 +251,8 @@ def image_paths(image_dir=None) -> List[Path]:
     """The photos of ``image_dir``, by default foolbox's 20 ImageNet photos (512 x 512)."""
     if image_dir is None:
         return sorted(offline_data_dir('foolbox').glob('imagenet_*.jpg'))
-    suffixes = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-    paths = sorted(p.resolve() for p in Path(image_dir).rglob('*') if p.suffix.lower() in suffixes)
+    from mejigclu_mm.datasets.folder_images import find_images  # the project's one rule
+    paths = [(Path(image_dir) / p).resolve() for p in find_images(str(image_dir)).images]
     if not paths:
         raise SystemExit(f'benchmark: no images in {image_dir}')
     return paths

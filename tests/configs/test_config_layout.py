@@ -31,6 +31,17 @@ CHANGED = {
         'the inference pipeline loads RGB images with the checked loader, as training does',
     ('configs/mejigclu/benchmarks/mm*/*fashion-scenes.py', 'test_*.*'):
         'the scenes have a test split of garments nobody tuned on; val chooses schedules',
+    ('configs/*/*resnet18-cifar_1xb{64,128}-coslr-100e_*.py', 'auto_scale_lr.base_batch_size'):
+        'issue 27.12: the small-data pretraining configs inherited base_batch_size=256 from the '
+        'ImageNet schedule, so auto_scale_lr.enable=True cut their lr 4x (2x); each states its '
+        'own batch',
+    ('configs/mejigclu/benchmarks/*_1xb*.py', 'auto_scale_lr'):  # the sub-folders' too
+        'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mmsegmentation/*_4xb2-*.py', 'auto_scale_lr'):
+        'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
+        'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
+        'annotations and label maps against the config before the first step',
 }
 
 
