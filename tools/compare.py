@@ -2,9 +2,9 @@
 
 Usage:
     python tools/compare.py COMPARISON_CONFIG --work-dir DIR [--seeds K] [--jobs N]
-        [--threads T] [--gpus 0 1 ...] [--report-only] [--cfg-options key=value ...]
-        [--pretrain-options key=value ...] [--probe-options key=value ...]
-        [--dense-options key=value ...]
+        [--threads T] [--gpus 0 1 ...] [--arms NAME ...] [--report-only]
+        [--cfg-options key=value ...] [--pretrain-options key=value ...]
+        [--probe-options key=value ...] [--dense-options key=value ...]
 
 COMPARISON_CONFIG (``configs/comparisons/*.py``; its keys: mejigclu_mm/cli/comparison/spec.py)
 names the arms (pretraining configs, with options), the seeds, the probes and the contrasts.
@@ -55,6 +55,9 @@ def parse_args(argv=None):
                         'on a CPU give cores / N)')
     parser.add_argument('--gpus', type=int, nargs='*', default=None,
                         help='GPU indices, one job each (default: every visible GPU)')
+    parser.add_argument('--arms', nargs='+', metavar='NAME',
+                        help='run only these arms of the config (and the baseline); contrasts '
+                        'of the others are left out, with a line that says so')
     parser.add_argument('--report-only', action='store_true',
                         help='write the report from the runs there are, run nothing')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -70,6 +73,24 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def select_arms(spec, names) -> None:
+    """Keep the arms ``names`` (and the baseline) of the comparison config and their contrasts.
+
+    Raises:
+        ComparisonError: a name is no arm of the config.
+    """
+    unknown = [name for name in names if name not in spec.arms]
+    if unknown:
+        raise ComparisonError(f'--arms {unknown}: not arms of the config ({list(spec.arms)})')
+    spec.arms = {name: arm for name, arm in spec.arms.items() if name in names}
+    kept = set(names) | {spec.get('baseline')}
+    dropped = [c for c in spec.contrasts if not set(c) <= kept]
+    spec.contrasts = [c for c in spec.contrasts if set(c) <= kept]
+    if dropped:
+        left_out = ', '.join(' - '.join(contrast) for contrast in dropped)
+        print(f'compare: --arms leaves out the contrasts {left_out}')
+
+
 def main(argv=None):
     quiet_known_warnings()
     args = parse_args(argv)
@@ -80,6 +101,8 @@ def main(argv=None):
                                           **args.probe_options)
         if args.dense_options:
             spec.dense_probes = dict(spec.get('dense_probes') or {}, **args.dense_options)
+        if args.arms:
+            select_arms(spec, args.arms)
         seeds = list(spec.seeds)
         if args.seeds is not None:
             if not 1 <= args.seeds <= len(seeds):

@@ -134,3 +134,19 @@ def test_bad_comparison_configs_are_named(tmp_path, fashion_mnist_format_root,
                            '--work-dir', str(tmp_path / 'w'), '--seeds', '5'])
     assert not (tmp_path / 'w').exists()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_arms_picks_arms_and_their_contrasts(capsys):
+    """``--arms`` (the demo's optional MoCo / ablation arms) keeps the named arms, the
+    baseline and the contrasts among them, says which contrasts it leaves out, and refuses a
+    name that is no arm."""
+    from mejigclu_mm.cli.comparison.spec import ComparisonError, load_spec
+    config = str(ROOT / 'configs/comparisons/mejigclu-vs-peers_resnet18-cifar_fashion-mnist.py')
+    spec = load_spec(config)
+    compare_tool.select_arms(spec, ['MEJigClu', 'JigClu', 'MoCo v2'])
+    assert set(spec.arms) == {'MEJigClu', 'JigClu', 'MoCo v2'}
+    assert len(spec.contrasts) == 5 and all('cls+clu @ 0.3' not in c for c in spec.contrasts)
+    assert "leaves out the contrasts MEJigClu - cls+clu @ 0.3, cls+clu @ 0.3 - JigClu" in (
+        capsys.readouterr().out)
+    with pytest.raises(ComparisonError, match=r"--arms \['BYOL'\]: not arms of the config"):
+        compare_tool.select_arms(load_spec(config), ['BYOL'])
