@@ -17,7 +17,7 @@ says so (e.g. "k=200 top-1 61.00 (bank of 50 images: used k=50)") and "k_used" r
 """
 import argparse
 
-import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
+import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.cli.frozen_features import add_common_arguments, tool_features, write_json
 from mejigclu_mm.evaluation import knn_accuracy
 from mejigclu_mm.evaluation.knn import check_temperature, neighbourhood_sizes
