@@ -117,3 +117,37 @@ def test_bad_source_and_settings_are_named(fashion_mnist_format_root, tmp_path):
         main(['--src', str(fashion_mnist_format_root), '--out', str(tmp_path / 'c'),
               '--scale', '20', '80'])
     assert not (tmp_path / 'a').exists() and not (tmp_path / 'c').exists()
+
+
+def test_singles_are_one_small_garment_off_centre_in_fashion_mnists_format(
+        fashion_mnist_format_root, tmp_path, capsys):
+    """--singles (Fig. 1's case): one garment per canvas, of the training split for the
+    training images, each source garment once per pass with its label, its box within --scale
+    and clear of the central square; mmpretrain's FashionMNIST reads the folder."""
+    from mmpretrain.datasets import FashionMNIST
+    out = tmp_path / 'singles'
+    argv = ['--singles', '--src', str(fashion_mnist_format_root), '--out', str(out),
+            '--train', '60', '--test', '20', '--canvas', '48', '--scale', '12', '18']
+    main(argv)
+    for prefix, count in (('train', 60), ('t10k', 20)):
+        images = read_idx(str(out / f'{prefix}-images-idx3-ubyte'))
+        labels = read_idx(str(out / f'{prefix}-labels-idx1-ubyte'))
+        source = read_idx(str(fashion_mnist_format_root / f'{prefix}-labels-idx1-ubyte'))
+        assert images.shape == (count, 48, 48) and labels.shape == (count, )
+        assert sorted(labels.tolist()) == sorted(source.tolist())  # one pass over the garments
+        for image in images:
+            rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
+            assert 1 <= rows[-1] - rows[0] + 1 <= 18 and 1 <= cols[-1] - cols[0] + 1 <= 18
+            centre = image[18:30, 18:30]  # the central square, side 48 / 4
+            assert not centre.any()
+    dataset = FashionMNIST(data_root=str(out), split='train', download=False, pipeline=[])
+    assert len(dataset) == 60 and dataset[0]['img'].shape == (48, 48)
+    capsys.readouterr()
+    main(argv)
+    assert 'already there, kept' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r"images \{'train': 60, 'test': 20\} there, "
+                                         r"\{'train': 30, 'test': 20\} asked"):
+        main([*argv[:5], '--train', '30', *argv[7:]])
+    with pytest.raises(SystemExit, match='leaves no room off the centre of a --canvas of 32 px'):
+        main(['--singles', '--src', str(fashion_mnist_format_root), '--out',
+              str(tmp_path / 'x'), '--canvas', '32', '--scale', '12', '18'])
