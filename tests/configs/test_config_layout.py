@@ -39,6 +39,11 @@ CHANGED = {
         'issue 27.12: every config states the batch its lr is set for (it had none)',
     ('configs/mejigclu/benchmarks/mmsegmentation/*_4xb2-*.py', 'auto_scale_lr'):
         'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mm*/*fashion-scenes.py', 'model.backbone.zero_init_residual'):
+        'issue 24.1: with init_cfg=None the scene configs build a live random backbone, as the '
+        'pretraining starts from, not one with zero-initialised residual branches',
+    ('configs/mejigclu/benchmarks/mmdetection/*deepforest.py', 'model.backbone.zero_init_residual'):
+        'issue 24.1: the detection base model builds a live random backbone with init_cfg=None',
     ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
         'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
         'annotations and label maps against the config before the first step',

@@ -29,6 +29,9 @@ model = dict(
         frozen_stages=4,
         norm_eval=True,
         norm_cfg=norm_cfg,
+        # with init_cfg=None a live random network, as the pretraining starts from (not
+        # mmpretrain's zero-initialised residual branches); a loaded checkpoint is unaffected
+        zero_init_residual=False,
         init_cfg=dict(type='StrictPretrained', checkpoint=None)),
     decode_head=dict(
         type='PSPHead', in_channels=512, in_index=1, channels=128, pool_scales=(1, 2, 4),
