@@ -166,11 +166,11 @@ def batch_options():
 @pytest.fixture(scope='session')
 def fashion_scenes_root(tmp_path_factory, fashion_mnist_format_root):
     """tools/data/prepare_fashion_scenes.py's output from real Fashion-MNIST garments (the 20 of
-    ``fashion_mnist_format_root``'s test split): 8 training and 4 validation scenes of 64 px."""
+    ``fashion_mnist_format_root``'s test split): 8 training, 4 validation and 4 test scenes of 64 px."""
     from prepare_fashion_scenes import main
     root = tmp_path_factory.mktemp('fashion_scenes') / 'scenes'
     main(['--src', str(fashion_mnist_format_root), '--out', str(root), '--train', '8',
-          '--val', '4'])
+          '--val', '4', '--test', '4'])
     return root
 
 

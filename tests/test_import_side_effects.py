@@ -17,11 +17,15 @@ if sys.argv[1] == 'import':
     loaded = [name for name in sys.modules if not name.startswith(('mejigclu_mm', '__main__'))]
 else:
     loaded = json.load(open(sys.argv[2]))
-    for module in loaded:
+    failed = []
+    for module in loaded:  # every one is compared: a module that does not import is named
         try:
             importlib.import_module(module)
-        except Exception:  # a module that only loads as part of another's import
-            pass
+        except Exception as error:
+            failed.append(f'{module}: {type(error).__name__}: {error}')
+    if failed:
+        sys.exit('modules the package loads that do not import on their own:\n'
+                 + '\n'.join(failed))
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.registry import WEIGHT_INITIALIZERS
@@ -66,3 +70,12 @@ def test_import_changes_no_shared_mechanism(tmp_path):
     for key in ('pretrained', 'schemes', 'buffer_getstate', 'buffer_pickle', 'safe_globals'):
         assert with_package[key] == without[key], key
     assert not any('HistoryBuffer' in g or 'numpy' in g for g in with_package['safe_globals'])
+
+
+@pytest.mark.slow
+def test_a_module_that_does_not_import_is_named_not_skipped(tmp_path):
+    (tmp_path / 'modules.json').write_text(json.dumps(['json', 'no_such_module_here']))
+    result = subprocess.run([sys.executable, '-c', PROBE, 'plain', str(tmp_path / 'modules.json')],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert 'no_such_module_here: ModuleNotFoundError' in result.stderr

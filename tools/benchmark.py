@@ -123,7 +123,8 @@ def training_step(method: str, sizes: dict, precision: str, device: str) -> Call
     model = build_model(method, sizes['depth'], sizes['batch'], device)
     if precision.endswith('channels-last'):  # what ChannelsLastHook does
         model.to(memory_format=torch.channels_last)
-        model.data_preprocessor.memory_format = torch.channels_last
+        if hasattr(model.data_preprocessor, 'channels_last_devices'):  # montages in NHWC too
+            model.data_preprocessor.channels_last_devices = (torch.device(device).type, )
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9,
                                            weight_decay=1e-4))
     data = synthetic_batch(method, sizes['batch'], sizes['image_size'], device)
@@ -252,8 +253,8 @@ def image_paths(image_dir=None) -> List[Path]:
     """The photos of ``image_dir``, by default foolbox's 20 ImageNet photos (512 x 512)."""
     if image_dir is None:
         return sorted(offline_data_dir('foolbox').glob('imagenet_*.jpg'))
-    suffixes = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-    paths = sorted(p.resolve() for p in Path(image_dir).rglob('*') if p.suffix.lower() in suffixes)
+    from mejigclu_mm.datasets.folder_images import find_images  # the project's one rule
+    paths = [(Path(image_dir) / p).resolve() for p in find_images(str(image_dir)).images]
     if not paths:
         raise SystemExit(f'benchmark: no images in {image_dir}')
     return paths
@@ -283,8 +284,10 @@ def cpu_section(sizes: dict, device: str) -> List[str]:
     from PIL import Image
 
     from mmpretrain.registry import TRANSFORMS
-    photos = [mmcv.imread(str(p)) for p in image_paths(sizes['image_dir'])[:sizes['images']]]
-    pil_photos = [Image.fromarray(np.ascontiguousarray(p[..., ::-1])) for p in photos]
+    # decoded as the configs' loader decodes them: RGB
+    photos = [mmcv.imread(str(p), channel_order='rgb')
+              for p in image_paths(sizes['image_dir'])[:sizes['images']]]
+    pil_photos = [Image.fromarray(p) for p in photos]
 
     def pipeline(config_pipeline, **split_changes):
         steps = [TRANSFORMS.build(dict(t, **split_changes) if t.type == 'JigsawSplit' else t)
@@ -293,7 +296,8 @@ def cpu_section(sizes: dict, device: str) -> List[str]:
 
         def run():
             index = next(counter)
-            results = dict(img=photos[index % len(photos)], img_path=f'{index}', sample_idx=index)
+            results = dict(img=photos[index % len(photos)], img_path=f'{index}',
+                           img_channel_order='rgb', sample_idx=index)
             for step in steps:
                 results = step(results)
         return run

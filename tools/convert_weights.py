@@ -1,7 +1,7 @@
-"""Convert a checkpoint's ResNet backbone for mmdet / mmpretrain, torchvision or detectron2.
+"""Convert a checkpoint's ResNet backbone for mmdet / mmpretrain, torchvision, timm or detectron2.
 
 Usage:
-    python tools/convert_weights.py SRC DST --to {mmdet,torchvision,detectron2} [--prefix P]
+    python tools/convert_weights.py SRC DST --to {mmdet,torchvision,timm,detectron2} [--prefix P]
         [--force] [--allow-nonstandard-stem]
 
 SRC may be any of the field's layouts: our pretraining checkpoints and converted files,
@@ -14,13 +14,14 @@ complete ResNet with finite weights; otherwise the tool exits with status 1 and 
 prints the converted and the dropped tensors.
 
 ``--to detectron2`` also prints the detectron2 settings the weights need and writes them beside
-DST as a YAML config fragment (DST with the suffix ``.yaml``).
+DST as a YAML config fragment (DST with the suffix ``.yaml``). ``--to timm`` prints the
+``timm.create_model`` call that loads DST.
 
 No output is ever SRC (converting in place would leave the backbone alone in the training
 checkpoint), and an existing output is only replaced with ``--force``; each is written whole or
-not at all. torchvision's and detectron2's ResNets have a 7 x 7 stem: a backbone with another stem
-(the small-image ``ResNet_CIFAR``) is refused for them unless ``--allow-nonstandard-stem`` is
-given.
+not at all. torchvision's, timm's and detectron2's ResNets have a 7 x 7 stem: a backbone with
+another stem (the small-image ``ResNet_CIFAR``) is refused for them unless
+``--allow-nonstandard-stem`` is given.
 """
 import argparse
 import os
@@ -37,10 +38,12 @@ from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mejigclu_mm.transfer import (BackboneError, CheckpointLayoutError, check_complete_resnet,
                                   check_standard_stem, detectron2_command_line, detectron2_settings,
                                   detectron2_settings_yaml, read_checkpoint_weights,
-                                  resolve_backbone, to_detectron2, to_mmdet, to_torchvision)
+                                  resolve_backbone, to_detectron2, to_mmdet, to_timm,
+                                  to_torchvision)
 
-WRITERS = {'mmdet': to_mmdet, 'torchvision': to_torchvision, 'detectron2': to_detectron2}
-STANDARD_STEM_FORMATS = ('torchvision', 'detectron2')
+WRITERS = {'mmdet': to_mmdet, 'torchvision': to_torchvision, 'timm': to_timm,
+           'detectron2': to_detectron2}
+STANDARD_STEM_FORMATS = ('torchvision', 'timm', 'detectron2')
 AUTO_PREFIX = 'auto'
 
 
@@ -117,10 +120,10 @@ def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
     Args:
         src (str): The checkpoint.
         dst (str): The output file (checked by :func:`check_destination` beforehand).
-        to (str): 'mmdet', 'torchvision' or 'detectron2'.
+        to (str): 'mmdet', 'torchvision', 'timm' or 'detectron2'.
         prefix (str): Where the backbone stands in ``src``, the keys as stored; 'auto' finds
             it. Defaults to 'auto'.
-        allow_nonstandard_stem (bool): Write torchvision / detectron2 files from a backbone
+        allow_nonstandard_stem (bool): Write torchvision / timm / detectron2 files from a backbone
             whose stem they do not have (with a warning). Defaults to False.
     """
     weights = read_checkpoint_weights(src)
@@ -146,6 +149,10 @@ def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
     write_atomically(dst, _pickle_to(out) if to == 'detectron2' else
                      lambda path: torch.save(out, path))
     print(f'wrote {dst} ({to})')
+    if to == 'timm':
+        print(f'load it with timm (no classifier in it; num_classes=0 builds the model without '
+              f'one):\n  timm.create_model({f"resnet{depth}"!r}, num_classes=0, '
+              f'checkpoint_path={dst!r})')
     if to == 'detectron2':
         settings = detectron2_settings(os.path.abspath(dst), depth)
         yaml_path = settings_path(dst)
@@ -172,8 +179,8 @@ def main(argv=None):
                         '(default) finds it')
     parser.add_argument('--force', action='store_true', help='overwrite existing outputs')
     parser.add_argument('--allow-nonstandard-stem', action='store_true',
-                        help='write --to torchvision / detectron2 files from a backbone whose '
-                        'stem is not 7 x 7 (e.g. ResNet_CIFAR); the model must be built with '
+                        help='write --to torchvision / timm / detectron2 files from a backbone '
+                        'whose stem is not 7 x 7 (e.g. ResNet_CIFAR); the model must be built with '
                         'that stem to load them')
     args = parser.parse_args(argv)
     try:

@@ -9,11 +9,13 @@ Usage:
 CONFIG and CHECKPOINT mean what they mean for tools/knn_eval.py: any config of this project
 (pretraining or linear) or of mmpretrain gives the backbone and its data preprocessor, the
 checkpoint goes into the backbone (pretraining, classifier or converted file; ``none`` for a
-random initialisation). Every file below IMAGE_DIR (sub-folders too) that OpenCV or PIL can
-decode is an image, whatever its size or extension; the others are listed with the reason and
-left out. Each image goes through the config's whole-image test pipeline
-(``mejigclu_mm.evaluation.inference``) and gets the feature the kNN / probe tools use: the last
-backbone stage, global-average pooled, L2-normalised (``--no-normalize``: as pooled).
+random initialisation). IMAGE_DIR is listed by the rule ImageFolderDataset follows too
+(``mejigclu_mm.datasets.folder_images``: images by their extension, any format OpenCV or PIL
+reads, any size; sub-folders walked, each real folder once); the files it leaves out (other
+extensions, hidden ones) and those that do not decode are listed with the reason. Each image
+goes through the config's whole-image test pipeline (``mejigclu_mm.evaluation.inference``) and
+gets the feature the kNN / probe tools use: the last backbone stage, global-average pooled,
+L2-normalised (``--no-normalize``: as pooled).
 
 Output (``mejigclu_mm.evaluation.feature_files``): ``.npz`` with ``paths`` (relative to
 IMAGE_DIR), ``features`` (N x D float32), ``unreadable`` / ``errors`` and ``info``; or

@@ -17,10 +17,10 @@ says so (e.g. "k=200 top-1 61.00 (bank of 50 images: used k=50)") and "k_used" r
 """
 import argparse
 
-import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
+import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.cli.frozen_features import add_common_arguments, tool_features, write_json
 from mejigclu_mm.evaluation import knn_accuracy
-from mejigclu_mm.evaluation.knn import neighbourhood_sizes
+from mejigclu_mm.evaluation.knn import check_temperature, neighbourhood_sizes
 
 
 def parse_args(argv=None):
@@ -29,8 +29,15 @@ def parse_args(argv=None):
     parser.add_argument('--k', type=int, nargs='+', default=[10, 20, 100, 200],
                         help='neighbourhood sizes (default: 10 20 100 200)')
     parser.add_argument('--temperature', type=float, default=0.07,
-                        help='vote weights exp(sim / T) (default: 0.07)')
-    return parser.parse_args(argv)
+                        help='vote weights exp(sim / T), T > 0 (default: 0.07)')
+    args = parser.parse_args(argv)
+    try:  # before any extraction
+        args.temperature = check_temperature(args.temperature, '--temperature')
+    except ValueError as error:
+        parser.error(str(error))
+    if min(args.k) < 1:
+        parser.error(f'--k: every neighbourhood size must be >= 1, got {args.k}')
+    return args
 
 
 def main(argv=None):

@@ -17,7 +17,7 @@ the papers' full protocol.
 """
 import argparse
 
-import mejigclu_mm  # noqa: F401  (registrations and safe checkpoint loading)
+import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.cli.frozen_features import add_common_arguments, tool_features, write_json
 from mejigclu_mm.evaluation import DEFAULT_L2_GRID, linear_probe
 

@@ -8,10 +8,15 @@
 #                 c++20 for torch 2.14's headers. The wheel is cached in $MEJIGCLU_CACHE (default
 #                 ~/.cache/mejigclu_mm) and reused on later runs and fresh checkouts.
 #   4. runtime    mmengine, mmpretrain, mmdet, ... (requirements/runtime.txt, tests.txt)
-#   5. data       the data/ folders of the packages in requirements/offline-data.txt, extracted
+#   5. detectron2 a test stand-in of detectron2 v0.6: its Python sources from the PyPI sdist
+#                 pb1-detectron2 (no C++ sources; cached in $MEJIGCLU_CACHE/sdists like the
+#                 mmcv wheel), patched for today's Pillow / numpy, with a stand-in for the
+#                 compiled detectron2._C (tools/dev/install_detectron2_stand_in.py), and its
+#                 dependencies (requirements/detectron2.txt)
+#   6. data       the data/ folders of the packages in requirements/offline-data.txt, extracted
 #                 into .venv/share/offline-data/<package>/ (real images for tests and the demo)
-#   6. package    editable install of mejigclu_mm
-# Steps 2 and 4 install under the constraints of requirements/lock.txt (exact versions of every
+#   7. package    editable install of mejigclu_mm
+# Steps 2, 4 and 5 install under the constraints of requirements/lock.txt (exact versions of every
 # package), so that every machine gets the same environment.
 # A stamp file, written only after every step succeeded, records a hash of the inputs; a second
 # run with the same inputs checks the stamp and returns in seconds. A failed run leaves no stamp,
@@ -44,13 +49,17 @@ PY="$VENV/bin/python"
 WHEELS="$CACHE/wheels"
 STAMP="$VENV/.mejigclu_mm-setup"
 MMCV_VERSION=2.1.0
+DETECTRON2_VERSION=0.6  # the sdist pb1-detectron2, sha256 in tools/dev/install_detectron2_stand_in.py
+DETECTRON2_SDIST="pb1-detectron2-$DETECTRON2_VERSION.tar.gz"
 
 step=""
 trap 'echo "setup_env: step \"$step\" failed; fix the error above and run again." >&2' ERR
 log() { echo "[setup_env] $*"; }
 
 inputs_hash() {
-  (cd "$ROOT" && cat requirements/*.txt setup.py tools/setup_env.sh; echo "$MMCV_VERSION") \
+  (cd "$ROOT" && cat requirements/*.txt setup.py tools/setup_env.sh \
+    tools/dev/install_detectron2_stand_in.py tools/dev/detectron2_C_stand_in.py
+   echo "$MMCV_VERSION $DETECTRON2_VERSION") \
     | sha256sum | cut -d' ' -f1
 }
 
@@ -119,6 +128,26 @@ step="runtime"
 log "installing mmengine, mmpretrain, mmdet and test tools"
 "${PIP[@]}" install -q --find-links "$WHEELS" -r "$ROOT/requirements/runtime.txt" \
   -r "$ROOT/requirements/tests.txt" ${CONSTRAINTS[@]+"${CONSTRAINTS[@]}"}
+
+step="detectron2"
+SDISTS="$CACHE/sdists"
+if [[ ! -f "$SDISTS/$DETECTRON2_SDIST" ]]; then
+  log "downloading detectron2 v0.6's Python sources ($DETECTRON2_SDIST) into $SDISTS"
+  tmp="$(mktemp -d)"
+  # pip reads the sdist's metadata with its setup.py, which imports torch: no build isolation.
+  "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$tmp" \
+    "pb1-detectron2==$DETECTRON2_VERSION"
+  mkdir -p "$SDISTS"
+  # Into the cache only once complete (the installer checks its sha256 too).
+  mv "$tmp/$DETECTRON2_SDIST" "$SDISTS/.tmp-$DETECTRON2_SDIST"
+  mv "$SDISTS/.tmp-$DETECTRON2_SDIST" "$SDISTS/$DETECTRON2_SDIST"
+  rm -rf "$tmp"
+fi
+log "installing detectron2's dependencies and its test stand-in"
+"${PIP[@]}" install -q -r "$ROOT/requirements/detectron2.txt" ${CONSTRAINTS[@]+"${CONSTRAINTS[@]}"}
+"$PY" "$ROOT/tools/dev/install_detectron2_stand_in.py" "$SDISTS/$DETECTRON2_SDIST"
+"$PY" -W ignore -c 'import detectron2.modeling, detectron2.engine, detectron2.evaluation
+from detectron2 import model_zoo; model_zoo.get_config_file("Base-RCNN-FPN.yaml")'
 
 step="data"
 DATA="$VENV/share/offline-data"

@@ -49,6 +49,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.num_points < 2:
         parser.error('--num-points must be >= 2')
+    if not args.perplexity > 0:
+        parser.error(f'--perplexity must be > 0, got {args.perplexity}')
     if osp.splitext(args.config)[1].lower() in EXTRACTED:
         given = [name for name, value in (('CHECKPOINT', args.checkpoint),
                                           ('--random-init', args.random_init),
@@ -123,8 +125,22 @@ def extracted_features(path: str):
         _, features, info = load_features(path)
     except ValueError as error:
         raise SystemExit(str(error)) from None
+    bad = int((~np.isfinite(features)).any(1).sum()) if features.size else 0
+    if bad:
+        raise SystemExit(f'{path}: {bad} of {len(features)} features hold NaN or Inf values; '
+                         't-SNE cannot place them (a diverged backbone writes such features: '
+                         'extract them again from an earlier checkpoint)')
     source = ', '.join(osp.basename(str(info[k])) for k in ('config', 'checkpoint') if k in info)
     return features, None, None, f'images\n{osp.basename(path)} ({source})'
+
+
+def check_spread(features: np.ndarray, source: str) -> None:
+    """SystemExit when all ``features`` are the same vector: t-SNE has nothing to spread, and
+    scikit-learn's PCA start divides by their zero spread and ends in a segmentation fault."""
+    if len(features) and np.all(features == features[:1]):
+        raise SystemExit(f'{source}: all {len(features)} features drawn are the same vector, so '
+                         'there is nothing to picture (a collapsed backbone, or copies of one '
+                         'image); nothing written')
 
 
 def embed(features: np.ndarray, perplexity: float, seed: int) -> tuple:
@@ -183,6 +199,8 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     chosen = np.sort(rng.choice(len(features), min(args.num_points, len(features)),
                                 replace=False))
+    check_spread(features[chosen], args.config if is_extracted else
+                 f'the {args.split} features of {args.checkpoint or "none"} on {args.config}')
     start = time.perf_counter()
     coords, perplexity = embed(features[chosen], args.perplexity, args.seed)
     seconds = time.perf_counter() - start

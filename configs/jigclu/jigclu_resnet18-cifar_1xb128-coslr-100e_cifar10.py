@@ -12,3 +12,5 @@ _base_ = [
 model = dict(data_preprocessor=_base_.cifar_preprocessor, heads=dict(loc=_base_.loc_head))
 train_dataloader = dict(dataset=dict(pipeline=_base_.jigclu_pipeline))
 custom_hooks = [dict(type='ChannelsLastHook'), _base_.knn_monitor]
+# the batch the schedule's lr 0.03 is set for here (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=128)

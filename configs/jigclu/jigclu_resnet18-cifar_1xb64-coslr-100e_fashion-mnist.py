@@ -12,3 +12,5 @@ train_dataloader = dict(dataset=dict(pipeline=_base_.jigclu_pipeline))
 # ChannelsLastHook: NHWC convolutions on a GPU (a no-op on the CPU, docs/speed.md).
 custom_hooks = [dict(type='ChannelsLastHook'), _base_.knn_monitor]
 default_hooks = dict(logger=dict(interval=50))
+# the batch the schedule's lr 0.03 is set for here (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=64)

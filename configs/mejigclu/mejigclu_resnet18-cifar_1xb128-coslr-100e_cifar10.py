@@ -17,3 +17,5 @@ train_dataloader = dict(batch_size=batch_per_gpu, drop_last=False,
                         batch_sampler=dict(type='DisjointSubsetBatchSampler'),
                         dataset=dict(pipeline=_base_.mejigclu_pipeline))
 custom_hooks = [dict(type='ChannelsLastHook'), _base_.knn_monitor]
+# the batch the schedule's lr 0.03 is set for here (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=128)

@@ -47,3 +47,5 @@ model = dict(
         with_avg_pool=True),
     head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2))
 default_hooks = dict(logger=dict(interval=50))
+# the batch the schedule's lr 0.03 is set for here (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=64)

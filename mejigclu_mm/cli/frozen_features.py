@@ -43,10 +43,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--seed', type=int, default=0, help='seed (random init, splits)')
     parser.add_argument('--features', metavar='FILE.pth',
                         help='cache: load the features from FILE when it was written for the same '
-                        'merged config (after --cfg-options), checkpoint content, --prefix and '
-                        '--seed, else extract them and save them there (lets knn_eval.py and '
-                        'linear_probe.py share one extraction); a FILE that is no features cache '
-                        'is refused, never replaced')
+                        'merged config (after --cfg-options), checkpoint content, --prefix, '
+                        '--seed and data files (their content up to 1 GB in all, else their '
+                        'names, sizes and modification times), else extract them and save them '
+                        'there (lets knn_eval.py and linear_probe.py share one extraction); a '
+                        'FILE that is no features cache is refused, never replaced')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
 

@@ -9,6 +9,10 @@ from mmengine.config import Config
 
 # Evaluation metrics that their library logs without a 'prefix/' (mmseg's IoUMetric)
 UNPREFIXED_METRICS = ('mIoU', 'mAcc', 'aAcc')
+# What mmdet's CocoMetric logs, instead of any metric, when the detector made no detection at
+# all: its AP is 0 (what COCO's evaluation gives a detector without detections).
+EMPTY_DETECTIONS = 'The testing results of the whole dataset is empty.'
+ZERO_AP_METRICS = ('mAP', 'mAP_50', 'mAP_75')
 
 
 def run_folders(work_dir: str) -> List[str]:
@@ -95,15 +99,67 @@ def _metrics_of(records: List[dict]) -> Dict[str, float]:
     return metrics
 
 
+def _empty_detection_evaluations(run_folder: str) -> List[str]:
+    """The COCO metric (``bbox``, ``segm``) of every evaluation in a run's log that found no
+    detection at all (:data:`EMPTY_DETECTIONS`), in the order of the log."""
+    log = osp.join(run_folder, osp.basename(run_folder) + '.log')
+    if not osp.isfile(log):
+        return []
+    found, metric = [], 'bbox'
+    with open(log, errors='replace') as file:
+        for line in file:
+            evaluating = re.search(r'Evaluating (\w+)\.\.\.', line)
+            if evaluating:
+                metric = evaluating.group(1)
+            elif EMPTY_DETECTIONS in line:
+                found.append(metric)
+    return found
+
+
+def _coco_prefix(work_dir: str) -> str:
+    """The ``prefix`` of the CocoMetric in the config dumped into ``work_dir`` ('coco', its
+    default, when there is none or it cannot be read)."""
+    configs = glob.glob(osp.join(work_dir, '*.py'))
+    try:
+        cfg = Config.fromfile(max(configs, key=osp.getmtime)) if configs else {}
+    except Exception:  # a config that no longer loads: the default prefix
+        return 'coco'
+    evaluators = cfg.get('val_evaluator') or []
+    for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
+        if str(evaluator.get('type', '')).endswith('CocoMetric') and evaluator.get('prefix'):
+            return evaluator['prefix']
+    return 'coco'
+
+
+def _with_empty_detections(records: List[dict], empty: List[str], prefix: str) -> List[dict]:
+    """``records`` with AP 0 in the evaluation records that CocoMetric left without metrics
+    because the detector made no detection (the last ``len(empty)`` such records, in order)."""
+    records = [dict(record) for record in records]
+    bare = [record for record in records
+            if 'iter' not in record and not any(is_metric_key(key) for key in record)]
+    both = min(len(bare), len(empty))
+    for record, metric in zip(bare[len(bare) - both:], empty[len(empty) - both:]):
+        record.update({f'{prefix}/{metric}_{name}': 0.0 for name in ZERO_AP_METRICS})
+    return records
+
+
 def final_metrics(work_dir: str) -> Dict[str, float]:
     """The last logged value of every evaluation metric of the newest run in ``work_dir``
     (keys like ``accuracy/top1``, ``coco/bbox_mAP``, ``pascal_voc/AP75``, ``mIoU``); empty when
-    that run logged none (it stopped before evaluating)."""
+    that run logged none (it stopped before evaluating).
+
+    A detector that made no detection gets no metric from mmdet's CocoMetric (it logs
+    :data:`EMPTY_DETECTIONS` instead); such an evaluation gives AP, AP50 and AP75 of 0.
+    """
     path = _newest_run_file(work_dir, osp.join('vis_data', 'scalars.json'))
     newest = run_folders(work_dir)
     if path is None or (newest and osp.dirname(osp.dirname(path)) != newest[-1]):
         return {}  # the newest run logged nothing
-    return _metrics_of(_read_scalars_file(path))
+    records = _read_scalars_file(path)
+    empty = _empty_detection_evaluations(osp.dirname(osp.dirname(path)))
+    if empty:
+        records = _with_empty_detections(records, empty, _coco_prefix(work_dir))
+    return _metrics_of(records)
 
 
 def missing_result(work_dir: str) -> str:

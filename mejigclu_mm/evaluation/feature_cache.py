@@ -2,16 +2,19 @@
 
 A cache file holds the bank and query features of one backbone on one config's data, and the
 key they were extracted for: a hash of the merged config's content (after ``--cfg-options``), a
-hash of the checkpoint file's content, the key prefix and the seed of a random backbone. A file
-whose key differs is stale: it is reported and replaced. A file that is not such a cache (a
-checkpoint, an image, a results JSON, a cut-off file) is neither read nor written over.
+hash of the checkpoint file's content, the key prefix, the seed of a random backbone, and a
+hash of the data files (:func:`data_digest`: every file below the data roots, annotation files
+and prefixes of the datasets the features come from; by content while they total at most
+:data:`CONTENT_LIMIT` bytes, else by names, sizes and modification times). A file whose key
+differs is stale: it is reported and replaced. A file that is not such a cache (a checkpoint,
+an image, a results JSON, a cut-off file) is neither read nor written over.
 """
 import hashlib
 import json
 import os
 import os.path as osp
 import zipfile
-from typing import Optional
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -22,6 +25,11 @@ from mejigclu_mm.runtime.atomic_write import atomic_write
 # 'key' and 'features'.
 FEATURES_KIND = 'mejigclu_mm features cache'
 TENSORS = ('bank', 'bank_labels', 'query', 'query_labels')
+# Data files that total at most this many bytes are keyed by their content (SHA-256, about a
+# second per GB); larger data by the names, sizes and modification times of its files.
+CONTENT_LIMIT = 1 << 30
+# The dataloaders whose data the features come from (evaluation.frozen_backbone)
+DATA_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 class FeatureCacheError(ValueError):
@@ -44,6 +52,87 @@ def config_digest(cfg: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _dataset_paths(dataset) -> List[str]:
+    """The paths a dataset config reads, as the dataset resolves them (``data_root`` and the
+    ``ann_file`` / ``data_prefix`` entries joined to it), wrapped datasets included."""
+    if not isinstance(dataset, dict):
+        return []
+    root = dataset.get('data_root') or ''
+    prefix = dataset.get('data_prefix') or {}
+    relative = [dataset.get('ann_file')] + list(prefix.values() if isinstance(prefix, dict)
+                                                else [prefix])
+    paths = [root] if root else []
+    paths += [p if osp.isabs(p) else osp.join(root, p)
+              for p in relative if isinstance(p, str) and p]
+    for child in [dataset.get('dataset')] + list(dataset.get('datasets') or []):
+        paths += _dataset_paths(child)
+    return paths
+
+
+def data_paths(cfg: Config) -> List[str]:
+    """The files and folders the datasets of ``cfg``'s dataloaders read (real paths, sorted),
+    none inside another."""
+    paths = {osp.realpath(p) for name in DATA_LOADERS
+             for p in _dataset_paths((cfg.get(name) or {}).get('dataset'))}
+    return sorted(p for p in paths
+                  if not any(p != other and p.startswith(other.rstrip(os.sep) + os.sep)
+                             for other in paths))
+
+
+def _files_below(path: str) -> Iterator[Tuple[str, os.stat_result]]:
+    """(path, stat) of every file below ``path`` (or ``path`` itself), sorted, each real folder
+    walked once (links followed; a loop ends)."""
+    if not osp.isdir(path):
+        if osp.exists(path):
+            yield path, os.stat(path)
+        return
+    walked = set()
+    for folder, subfolders, files in os.walk(path, followlinks=True):
+        info = os.stat(folder)
+        if (info.st_dev, info.st_ino) in walked:
+            subfolders[:] = []
+            continue
+        walked.add((info.st_dev, info.st_ino))
+        subfolders.sort()
+        for name in sorted(files):
+            full = osp.join(folder, name)
+            if osp.isfile(full):
+                yield full, os.stat(full)
+
+
+def data_digest(cfg: Config, content_limit: int = CONTENT_LIMIT) -> Tuple[str, str]:
+    """A hash of the data files the features of ``cfg`` come from, and what it covers.
+
+    The files are those below :func:`data_paths` (hidden ones included). While they total at
+    most ``content_limit`` bytes the hash covers their names and content; beyond, their names,
+    sizes and modification times (a change that keeps all three is not seen). A path that does
+    not exist enters the hash as missing.
+
+    Args:
+        cfg (Config): The merged config.
+        content_limit (int): The most bytes read for a content hash.
+
+    Returns:
+        tuple[str, str]: The SHA-256 (hex) and a description, e.g. 'the content of 4 files
+        (52.7 MB) below /data/fashion_mnist'.
+    """
+    roots = data_paths(cfg)
+    files = [(root, path, info) for root in roots for path, info in _files_below(root)]
+    total = sum(info.st_size for _, _, info in files)
+    by_content = total <= content_limit
+    digest = hashlib.sha256()
+    for root in roots:
+        kind = 'folder' if osp.isdir(root) else 'file' if osp.exists(root) else 'missing'
+        digest.update(f'{root}\0{kind}\0'.encode())
+    for root, path, info in files:
+        digest.update(f'{osp.relpath(path, root)}\0{info.st_size}\0'.encode())
+        digest.update((file_digest(path) if by_content else str(info.st_mtime_ns)).encode())
+    what = (f'the content of {len(files)} files ({total / 1e6:.1f} MB)' if by_content else
+            f'the names, sizes and modification times of {len(files)} files '
+            f'({total / 1e9:.1f} GB)')
+    return digest.hexdigest(), f'{what} below {", ".join(roots) or "no data path"}'
+
+
 def cache_key(cfg: Config, checkpoint: str, prefix: str, seed: int,
               random_init: bool) -> dict:
     """What extracted features depend on.
@@ -56,11 +145,13 @@ def cache_key(cfg: Config, checkpoint: str, prefix: str, seed: int,
         random_init (bool): Whether the backbone is randomly initialised.
 
     Returns:
-        dict: ``config`` and ``checkpoint`` content hashes, ``prefix``, ``seed``.
+        dict: ``config`` and ``checkpoint`` content hashes, ``prefix``, ``seed``, ``data``
+        (:func:`data_digest`) and ``data_files`` (what that hash covers).
     """
+    data, data_files = data_digest(cfg)
     return dict(config=config_digest(cfg),
                 checkpoint='random init' if random_init else file_digest(checkpoint),
-                prefix=prefix, seed=seed)
+                prefix=prefix, seed=seed, data=data, data_files=data_files)
 
 
 def _what_it_is(path: str) -> str:
@@ -139,9 +230,13 @@ def _check_content(path: str, features) -> None:
 
 
 def stale_parts(stored: dict, key: dict) -> list:
-    """The parts of ``key`` (``config``, ``checkpoint``, ``prefix``, ``seed``) that differ."""
+    """The parts of ``key`` (``config``, ``checkpoint``, ``prefix``, ``seed``, ``data``) that
+    differ, in words."""
     names = dict(config='the config\'s content', checkpoint='the checkpoint\'s content',
-                 prefix='--prefix', seed='--seed')
+                 prefix='--prefix', seed='--seed',
+                 data=f'the data files, compared by {key.get("data_files")}')
+    if 'data' not in stored:
+        names['data'] = 'the data files, which a cache of an earlier version does not record'
     return [names[part] for part in names if stored.get(part) != key[part]]
 
 

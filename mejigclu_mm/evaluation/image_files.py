@@ -1,13 +1,13 @@
 """A folder of unlabelled images of any sizes and formats, for feature extraction."""
-import os
 import os.path as osp
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import mmcv
 import numpy as np
 from mmengine.dataset import default_collate
 from torch.utils.data import Dataset
 
+from mejigclu_mm.datasets.folder_images import find_images
 from mejigclu_mm.datasets.transforms.load_image import UnreadableImageError, find_damage
 
 # Image decoders tried in turn: OpenCV first (fast), then PIL (GIF, and the TIFF / WebP
@@ -16,10 +16,8 @@ DECODERS = ('cv2', 'pillow')
 
 
 def list_files(root: str) -> List[str]:
-    """Every file below ``root`` (sub-folders too), as sorted paths relative to ``root``.
-
-    No file is left out by its name or extension: whether it is an image is for
-    :func:`read_image` to find out, so that nothing is skipped silently.
+    """The images below ``root`` (sub-folders too) by the project's one rule
+    (:func:`mejigclu_mm.datasets.folder_images.find_images`), as sorted relative paths.
 
     Args:
         root (str): A folder.
@@ -30,15 +28,7 @@ def list_files(root: str) -> List[str]:
     Raises:
         NotADirectoryError: ``root`` is not a folder.
     """
-    if not osp.isdir(root):
-        raise NotADirectoryError(f'image folder {root} does not exist or is not a folder')
-    found = []
-    for folder, subfolders, files in os.walk(root, followlinks=True):
-        subfolders.sort()
-        rel = osp.relpath(folder, root)
-        found += [name if rel == '.' else osp.join(rel, name).replace(os.sep, '/')
-                  for name in files]
-    return sorted(found)
+    return find_images(root).images
 
 
 def read_image(path: str) -> np.ndarray:
@@ -82,31 +72,43 @@ def read_image(path: str) -> np.ndarray:
 
 
 class ImageFiles(Dataset):
-    """The images below a folder through a test pipeline; unreadable files reported.
+    """The images below a folder through a test pipeline; what is left out or unreadable
+    reported.
 
-    Each item is the pipeline's output for one file (e.g. ``PackInputs``'s ``inputs`` and
-    ``data_samples``) plus ``'path'``, or ``{'path', 'error'}`` for a file that is not a
-    readable image; :func:`collate_readable` separates the two in a batch, so one bad file
-    never stops an extraction and is never dropped without a word.
+    The folder is listed by the project's one rule (:func:`find_images`: images by extension,
+    hidden entries and second paths to a folder left out). Each item is the pipeline's output
+    for one image (e.g. ``PackInputs``'s ``inputs`` and ``data_samples``) plus ``'path'``, or
+    ``{'path', 'error'}`` for an image that does not decode and for every entry the rule left
+    out (``left_out``, listed after the images); :func:`collate_readable` separates the two in
+    a batch, so one bad file never stops an extraction and none is dropped without a word.
 
     Args:
         root (str): The folder (sub-folders are included).
         pipeline (Callable): Transforms applied to ``{'img', 'img_shape', 'ori_shape',
             'img_path'}``, e.g. an mmengine ``Compose`` of a config's test pipeline without its
             loading step.
-        files (list[str], optional): Paths relative to ``root``; defaults to every file
-            (:func:`list_files`).
+        files (list[str], optional): Paths relative to ``root``; defaults to the folder's
+            images (and nothing is reported left out).
     """
 
     def __init__(self, root: str, pipeline: Callable, files: Optional[List[str]] = None):
         self.root = root
         self.pipeline = pipeline
-        self.files = list_files(root) if files is None else list(files)
+        self.left_out: List[Tuple[str, str]] = []
+        if files is None:
+            listing = find_images(root)
+            self.files = listing.images
+            self.left_out = listing.left_out()
+        else:
+            self.files = list(files)
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(self.files) + len(self.left_out)
 
     def __getitem__(self, index: int) -> dict:
+        if index >= len(self.files):
+            rel, why = self.left_out[index - len(self.files)]
+            return dict(path=rel, error=f'{osp.join(self.root, rel)}: {why}; left out')
         rel = self.files[index]
         path = osp.join(self.root, rel)
         try:

@@ -1,4 +1,5 @@
 """Weighted k-nearest-neighbour classification of frozen features (a pure function)."""
+import math
 from typing import Dict, Iterable, Tuple
 
 import torch
@@ -36,6 +37,27 @@ def neighbourhood_sizes(k: Iterable[int], bank_size: int) -> Dict[int, int]:
     return {int(v): min(int(v), bank_size) for v in k}
 
 
+def check_temperature(temperature: float, name: str = 'temperature') -> float:
+    """``temperature`` as a float when it is a positive finite number.
+
+    Args:
+        temperature (float): The vote temperature T of the weights exp(sim / T).
+        name (str): How the caller names it in the message (e.g. '--temperature').
+
+    Returns:
+        float: The temperature.
+
+    Raises:
+        ValueError: T <= 0 (exp(sim / T) would reverse or break the votes), NaN or infinite
+            (every neighbour would weigh the same); the message names ``name``.
+    """
+    value = float(temperature)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f'{name} must be a positive number (the vote weights are exp(sim / T)'
+                         f'), got {temperature}')
+    return value
+
+
 def _check_finite(name: str, features: torch.Tensor) -> None:
     bad = int((~torch.isfinite(features)).any(1).sum()) if features.numel() else 0
     if bad:
@@ -60,6 +82,11 @@ def knn_predict(query: torch.Tensor,
     ``s``) votes for its label with weight ``exp(s / temperature)``; the class with the largest
     sum wins.
 
+    The weights are computed as ``exp((s - s_1) / temperature)``, ``s_1`` being the query's
+    highest similarity: the scores of a query are the summed weights times the constant
+    ``exp(-s_1 / temperature)``, the same ranking of classes, and no weight overflows however
+    small the temperature (``exp(1 / 0.01)`` would be infinite in float32).
+
     Features are L2-normalised here, so any features may be passed (float64 features are kept
     in float64, others computed in float32). Query and bank are processed
     in chunks (``query_chunk`` x ``bank_chunk`` similarities at a time), so a 10k x 60k
@@ -82,12 +109,14 @@ def knn_predict(query: torch.Tensor,
         bank_chunk (int): Bank rows per chunk. Defaults to 16384.
 
     Returns:
-        dict[int, Tensor]: For every requested k, the (Q, C) class scores (summed weights).
+        dict[int, Tensor]: For every requested k, the (Q, C) class scores (summed weights,
+        scaled per query as said above).
 
     Raises:
         ValueError: empty bank, mismatched shapes, labels outside [0, num_classes), k < 1,
-            NaN or Inf features.
+            a temperature that is not a positive number, NaN or Inf features.
     """
+    temperature = check_temperature(temperature)
     ks = [int(v) for v in k]
     if not ks or min(ks) < 1:
         raise ValueError(f'knn_predict: every k must be >= 1, got {ks}')
@@ -111,7 +140,8 @@ def knn_predict(query: torch.Tensor,
     scores = {v: [] for v in ks}
     for start in range(0, len(query), query_chunk):
         sim, idx = _top_neighbours(query[start:start + query_chunk], bank, k_max, bank_chunk)
-        weight, labels = (sim / temperature).exp(), bank_labels[idx]
+        weight = ((sim - sim[:, :1]) / temperature).exp()  # sim is sorted, best first
+        labels = bank_labels[idx]
         for v in ks:
             n = min(v, k_max)
             votes = weight.new_zeros(len(sim), num_classes)

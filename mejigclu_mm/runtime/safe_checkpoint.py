@@ -21,27 +21,7 @@ Importing ``mejigclu_mm`` changes nothing in torch or mmengine; instead
    from :class:`~mejigclu_mm.runtime.hooks.SafeCheckpointHook`, which also keeps the checkpoints our
    runs save free of ``builtins.getattr`` references.
 
-Why the allow-list is safe. torch's weights_only unpickler calls (REDUCE, NEWOBJ, BUILD) only
-allow-listed callables, and refuses any other global the moment the file names it, before
-anything is called. The arguments those callables get are built the same way, so they are plain
-values (str, bytes, numbers, lists, dicts, tuples, None) or objects of allow-listed types. A
-callable may therefore be allowed when, given such arguments, it can only build a value and can
-never look up or call another callable. That holds for:
-
-- ``numpy.ndarray``, ``numpy.dtype`` and numpy's ``_reconstruct`` / ``scalar``: they build an
-  array, a dtype or a scalar from a shape, a dtype and raw bytes;
-- every numpy dtype class (``numpy.dtypes.ObjectDType``, ``DateTime64DType``, ...): only the
-  dtype's state is set on them. Without them object and datetime64 arrays do not load;
-- ``builtins.bytes``: pickle protocol 2 (torch's) writes ``b''`` as ``bytes()``, so every empty
-  array needs it; it copies bytes or small ints and cannot run code;
-- ``datetime.date`` / ``datetime`` / ``time`` / ``timedelta`` / ``timezone``: value types built
-  from numbers or packed bytes (Python dates in object arrays).
-
-An object array pickles its elements one by one: strings, numbers and the types above load; an
-element whose reduce names anything else (``getattr``, ``eval``, ``exec``, ``__import__``,
-``os.*``, ``subprocess.*``, any class) is refused when its global is read, so no element's code
-runs. Those are never allow-listed: ``getattr`` reaches any attribute of an allowed object
-(hence any function), and the others run code outright.
+Why the allow-list cannot run code: docs/checkpoints.md, *Why the allow-list is safe*.
 """
 import datetime
 import os

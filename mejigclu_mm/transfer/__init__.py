@@ -7,7 +7,7 @@ from mejigclu_mm.transfer.detectron2_settings import (detectron2_command_line, d
                                                       detectron2_settings_yaml)
 from mejigclu_mm.transfer.finite_weights import check_finite
 from mejigclu_mm.transfer.formats import (NAME_PIECES, from_detectron2, to_detectron2, to_mmdet,
-                                          to_torchvision, torchvision_name)
+                                          to_timm, to_torchvision, torchvision_name)
 from mejigclu_mm.transfer.resnet_keys import (BackboneError, check_complete_resnet,
                                               check_standard_stem, expected_resnet_keys,
                                               infer_resnet_depth)
@@ -19,7 +19,7 @@ __all__ = [
     'BackboneWeights', 'CheckpointLayoutError', 'CheckpointWeights', 'checkpoint_weights',
     'read_checkpoint_weights', 'resolve_backbone', 'detectron2_command_line', 'detectron2_settings',
     'detectron2_settings_yaml', 'check_finite', 'NAME_PIECES', 'from_detectron2',
-    'to_detectron2', 'to_mmdet', 'to_torchvision', 'torchvision_name', 'BackboneError',
+    'to_detectron2', 'to_mmdet', 'to_timm', 'to_torchvision', 'torchvision_name', 'BackboneError',
     'check_complete_resnet', 'check_standard_stem', 'expected_resnet_keys', 'infer_resnet_depth',
     'describe_uncovered', 'key_groups', 'uncovered', 'without_ddp_prefix',
     'PretrainedCheckpointError', 'StrictPretrainedInit'

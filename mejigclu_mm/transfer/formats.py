@@ -1,8 +1,8 @@
-"""Rename a ResNet backbone state dict for mmdet / mmpretrain, torchvision and detectron2.
+"""Write a ResNet backbone state dict for mmdet / mmpretrain, torchvision, timm, detectron2.
 
-mmdet's and mmpretrain's ``ResNet`` use torchvision's names. detectron2's differ only in a few
-name pieces, kept in one ordered table (:data:`NAME_PIECES`) that both directions read, so that
-the two conversions cannot drift apart.
+mmdet's, mmpretrain's and timm's ``ResNet`` use torchvision's names. detectron2's differ only in
+a few name pieces, kept in one ordered table (:data:`NAME_PIECES`) that both directions read, so
+that the two conversions cannot drift apart.
 """
 import re
 from collections import OrderedDict
@@ -89,6 +89,20 @@ def to_torchvision(state: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torch.Te
         state (dict): The backbone's tensors under torchvision names.
     """
     return OrderedDict(state)
+
+
+def to_timm(state: Dict[str, torch.Tensor]) -> dict:
+    """A checkpoint that ``timm.create_model('resnetD', num_classes=0, checkpoint_path=...)``
+    loads strictly: timm's ResNet has torchvision's names, and its loader takes ``state_dict``.
+
+    There is no classifier in it (a pretraining has none): ``num_classes=0`` builds timm's
+    ResNet without ``fc``; for a new classifier build it with ``num_classes=N`` and load with
+    ``timm.models.load_checkpoint(model, path, strict=False)`` (only ``fc`` missing).
+
+    Args:
+        state (dict): The backbone's tensors under torchvision names.
+    """
+    return {'state_dict': OrderedDict(state), 'meta': {'converted_by': 'mejigclu_mm'}}
 
 
 def to_detectron2(state: Dict[str, torch.Tensor]) -> dict:

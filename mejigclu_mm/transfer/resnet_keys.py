@@ -1,16 +1,22 @@
-"""Check that a ResNet backbone's tensors are complete, and infer its depth."""
+"""Check that a ResNet backbone's tensors are complete, and infer its depth.
+
+The names and the blocks per stage are read from mmpretrain's ``ResNet`` itself (its
+``arch_settings`` and the state dict of one built model per depth), not restated here;
+torchvision's ResNet has the same names.
+"""
 import re
+from functools import lru_cache
 from typing import Dict, Tuple
 
 import torch
 
-# mmpretrain's ResNet.arch_settings: depth -> (block kind, blocks per stage)
+from mmpretrain.models.backbones import ResNet
+from mmpretrain.models.backbones.resnet import BasicBlock
+
+# depth -> (block kind, blocks per stage), from mmpretrain's ResNet.arch_settings
 RESNET_STAGE_BLOCKS = {
-    18: ('basic', (2, 2, 2, 2)),
-    34: ('basic', (3, 4, 6, 3)),
-    50: ('bottleneck', (3, 4, 6, 3)),
-    101: ('bottleneck', (3, 4, 23, 3)),
-    152: ('bottleneck', (3, 8, 36, 3)),
+    depth: ('basic' if issubclass(block, BasicBlock) else 'bottleneck', tuple(stages))
+    for depth, (block, stages) in ResNet.arch_settings.items()
 }
 
 
@@ -18,22 +24,25 @@ class BackboneError(ValueError):
     """The checkpoint holds no backbone, or an incomplete or unknown one."""
 
 
+@lru_cache(maxsize=None)
+def _built_resnet_keys(depth: int) -> Tuple[str, ...]:
+    return tuple(ResNet(depth=depth).state_dict())
+
+
 def expected_resnet_keys(depth: int) -> Dict[str, None]:
-    """Every parameter and buffer name of an mmpretrain / torchvision ResNet of ``depth``."""
-    kind, stages = RESNET_STAGE_BLOCKS[depth]
-    convs = 3 if kind == 'bottleneck' else 2
-    bn = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
-    keys = ['conv1.weight'] + [f'bn1.{b}' for b in bn]
-    for stage, blocks in enumerate(stages, start=1):
-        for block in range(blocks):
-            base = f'layer{stage}.{block}'
-            for conv in range(1, convs + 1):
-                keys.append(f'{base}.conv{conv}.weight')
-                keys += [f'{base}.bn{conv}.{b}' for b in bn]
-            if block == 0 and (stage > 1 or kind == 'bottleneck'):
-                keys.append(f'{base}.downsample.0.weight')
-                keys += [f'{base}.downsample.1.{b}' for b in bn]
-    return dict.fromkeys(keys)
+    """Every parameter and buffer name of an mmpretrain / torchvision ResNet of ``depth``, in
+    the order of its state dict (read from a built mmpretrain ``ResNet``, once per depth).
+
+    Args:
+        depth (int): One of the depths of :data:`RESNET_STAGE_BLOCKS` (18, 34, 50, 101, 152).
+
+    Raises:
+        KeyError: ``depth`` is no ResNet depth.
+    """
+    if depth not in RESNET_STAGE_BLOCKS:
+        raise KeyError(f'no ResNet of depth {depth}: mmpretrain\'s ResNet has depths '
+                       f'{sorted(RESNET_STAGE_BLOCKS)}')
+    return dict.fromkeys(_built_resnet_keys(depth))
 
 
 def infer_resnet_depth(state: Dict[str, torch.Tensor]) -> Tuple[int, str]:

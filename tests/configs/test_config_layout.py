@@ -21,6 +21,32 @@ CHANGED = {
      'train_dataloader.dataset.pipeline[*].crop_ratio'):
         'the old JigClu split was dict(_base_.split, overlap=0.3), which inherited the ImageNet '
         "split's crop_ratio=(3/4, 4/3); JigsawSplit's default is the same ratio",
+    ('configs/{mejigclu,jigclu}/*.py', 'train_dataloader.dataset.pipeline[*].channel_order'):
+        'the colour order is stated once, by the loader: JigsawSplit lost channel_order',
+    ('configs/{mejigclu,jigclu}/*_in1k.py', 'model.data_preprocessor.to_rgb'):
+        'the ImageNet pipelines load RGB images: the preprocessor swaps nothing',
+    ('configs/{mejigclu,jigclu}/*_in1k.py', 'train_dataloader.dataset.pipeline[0].channel_order'):
+        'the ImageNet pipelines load RGB images (CheckedLoadImageFromFile(channel_order=rgb))',
+    ('configs/{mejigclu,jigclu}/*_in1k.py', 'test_pipeline[0].*'):
+        'the inference pipeline loads RGB images with the checked loader, as training does',
+    ('configs/mejigclu/benchmarks/mm*/*fashion-scenes.py', 'test_*.*'):
+        'the scenes have a test split of garments nobody tuned on; val chooses schedules',
+    ('configs/*/*resnet18-cifar_1xb{64,128}-coslr-100e_*.py', 'auto_scale_lr.base_batch_size'):
+        'issue 27.12: the small-data pretraining configs inherited base_batch_size=256 from the '
+        'ImageNet schedule, so auto_scale_lr.enable=True cut their lr 4x (2x); each states its '
+        'own batch',
+    ('configs/mejigclu/benchmarks/*_1xb*.py', 'auto_scale_lr'):  # the sub-folders' too
+        'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mmsegmentation/*_4xb2-*.py', 'auto_scale_lr'):
+        'issue 27.12: every config states the batch its lr is set for (it had none)',
+    ('configs/mejigclu/benchmarks/mm*/*fashion-scenes.py', 'model.backbone.zero_init_residual'):
+        'issue 24.1: with init_cfg=None the scene configs build a live random backbone, as the '
+        'pretraining starts from, not one with zero-initialised residual branches',
+    ('configs/mejigclu/benchmarks/mmdetection/*deepforest.py', 'model.backbone.zero_init_residual'):
+        'issue 24.1: the detection base model builds a live random backbone with init_cfg=None',
+    ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
+        'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
+        'annotations and label maps against the config before the first step',
     ('configs/*', 'runner_type'):
         'one route for the guards (issue 25.2): every config names GuardedRunner '
         '(configs/_base_/run_guards.py), so any train.py builds the same run',

@@ -105,3 +105,20 @@ def test_trains_and_evaluates_on_the_scenes(kind, fashion_scenes_root, r18_check
     assert len(runner.val_dataloader.dataset) == 4
     names = runner.val_dataloader.dataset.metainfo['classes']
     assert names[-1] == 'Ankle boot' and len(names) == (10 if kind == 'det' else 11)
+
+
+@pytest.mark.parametrize('kind', ['det', 'seg'])
+def test_without_a_checkpoint_the_backbone_is_a_live_random_network(kind):
+    """init_cfg=None (no pretraining) gives the kind of network pretraining starts from: every
+    residual branch's last BN weight is 1, not mmpretrain's zero (a stem and shortcuts only)."""
+    from mmengine.registry import init_default_scope
+
+    import mejigclu_mm  # noqa: F401
+    cfg = Config.fromfile(CONFIGS[kind])
+    init_default_scope(cfg.default_scope)
+    from mmengine.registry import MODELS
+    backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
+    backbone.init_weights()
+    last_norms = [block.norm2 for layer in (backbone.layer1, backbone.layer2, backbone.layer3,
+                                            backbone.layer4) for block in layer]
+    assert len(last_norms) == 8 and all(torch.all(norm.weight == 1) for norm in last_norms)

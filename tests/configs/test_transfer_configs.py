@@ -138,6 +138,7 @@ def test_faster_rcnn_coco_config_one_iteration(deepforest_coco_root, r50_pretrai
             cfg.model.roi_head.bbox_head.norm_cfg.type} == {'SyncBN'}
     cfg.model.backbone.init_cfg.checkpoint = converted(r50_pretrain_checkpoint, tmp_path)
     coco = dict(metainfo=dict(classes=('tree', )), data_prefix=dict(img='images/'))
+    cfg.model.roi_head.bbox_head.num_classes = 1  # the data's (DetectionDataCheckHook checks)
     light_loader(cfg.train_dataloader, deepforest_coco_root, indices=2,
                  ann_file='annotations/train.json', **coco)
     small_scales(cfg.train_dataloader.dataset.pipeline, (320, 192))
@@ -156,6 +157,7 @@ def test_faster_rcnn_voc_config_one_iteration(voc_format_root, r50_pretrain_chec
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.update(max_iters=1, val_interval=1)
     cfg.model.backbone.init_cfg.checkpoint = converted(r50_pretrain_checkpoint, tmp_path)
+    cfg.model.roi_head.bbox_head.num_classes = 1  # the data's (DetectionDataCheckHook checks)
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False, batch_size=1)
     for dataset in cfg.train_dataloader.dataset.datasets:
         dataset.update(data_root=str(voc_format_root) + '/', metainfo=dict(classes=('Tree', )))

@@ -13,11 +13,15 @@ def photo():
     return real_image_paths('imagenet')[0]
 
 
-def test_lists_every_file_below_the_folder_sorted(tmp_path):
+def test_lists_the_images_below_the_folder_sorted(tmp_path):
+    """The project's one rule (datasets/folder_images.py): images by extension in any case,
+    sub-folders included, hidden files and other files left out (ImageFiles reports them)."""
     for rel in ['b/z.jpg', 'a.JPEG', 'b/c/readme', '.hidden.png']:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b'')
-    assert list_files(str(tmp_path)) == ['.hidden.png', 'a.JPEG', 'b/c/readme', 'b/z.jpg']
+    assert list_files(str(tmp_path)) == ['a.JPEG', 'b/z.jpg']
+    files = ImageFiles(str(tmp_path), pipeline=lambda results: results)
+    assert len(files) == 4 and [files[i]['path'] for i in (2, 3)] == ['.hidden.png', 'b/c/readme']
     with pytest.raises(NotADirectoryError, match='missing does not exist'):
         list_files(str(tmp_path / 'missing'))
 
@@ -68,11 +72,11 @@ def test_the_dataset_and_its_collate_keep_every_file_accounted_for(tmp_path, pho
                     height=results['ori_shape'][0])
 
     dataset = ImageFiles(str(tmp_path), pipeline)
-    assert len(dataset) == 3
+    assert len(dataset) == 3 and dataset.files == ['a.png', 'c.jpg']
     batch = collate_readable([dataset[i] for i in range(3)])
     assert batch['paths'] == ['a.png', 'c.jpg']
     assert [p for p, _ in batch['unreadable']] == ['b.txt']
     assert batch['data']['inputs'].shape == (2, 2, 2, 3)
     assert batch['data']['height'].tolist() == [Image.open(photo).height, 10]
-    only_bad = collate_readable([dataset[1]])
+    only_bad = collate_readable([dataset[2]])
     assert only_bad['data'] is None and only_bad['paths'] == []

@@ -9,7 +9,8 @@ from mejigclu_mm.evaluation import knn_accuracy, knn_predict
 
 
 def brute_force_scores(query, bank, bank_labels, num_classes, k, temperature):
-    """Per query: cosine to every bank row, the k largest, exp(sim / T) summed per class."""
+    """Per query: cosine to every bank row, the k largest, exp(sim / T) summed per class, all
+    times exp(-s_1 / T) (s_1 the query's highest similarity), as knn_predict's contract says."""
     scores = np.zeros((len(query), num_classes))
     for q, feature in enumerate(query.tolist()):
         sims = []
@@ -17,8 +18,9 @@ def brute_force_scores(query, bank, bank_labels, num_classes, k, temperature):
             dot = sum(a * b for a, b in zip(feature, row))
             norm = math.sqrt(sum(a * a for a in feature)) * math.sqrt(sum(b * b for b in row))
             sims.append((dot / norm, label))
+        best = max(sims)[0]
         for sim, label in sorted(sims, reverse=True)[:k]:
-            scores[q, label] += math.exp(sim / temperature)
+            scores[q, label] += math.exp(sim / temperature) / math.exp(best / temperature)
     return scores
 
 
@@ -100,3 +102,26 @@ def test_nan_features_are_refused_and_the_k_used_is_told():
     with pytest.raises(ValueError, match='2 of 2 query features hold NaN or Inf'):
         knn_predict(query, torch.randn(4, 3), labels, 3)
     assert neighbourhood_sizes([1, 10, 200], 50) == {1: 1, 10: 10, 200: 50}
+
+
+@pytest.mark.parametrize('temperature', [0, -0.07, float('nan'), float('inf')])
+def test_a_temperature_that_is_not_a_positive_number_is_refused(temperature):
+    bank, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    with pytest.raises(ValueError, match=f'temperature must be a positive number.*got '
+                       f'{temperature}'):
+        knn_predict(torch.randn(2, 3), bank, labels, 3, temperature=temperature)
+
+
+def test_a_small_temperature_does_not_overflow_the_weights():
+    """T = 0.001: exp(sim / T) is infinite in float32 for sim > 0.09, so every neighbour
+    weighed inf and the tie went to class 0. The nearest neighbour (class 2, similarity 0.99)
+    outweighs two of class 0 at 0.98 by exp(10) / 2."""
+    bank = torch.tensor([[0.99, math.sqrt(1 - 0.99 ** 2)], [0.98, math.sqrt(1 - 0.98 ** 2)],
+                         [0.98, -math.sqrt(1 - 0.98 ** 2)]])
+    query, labels = torch.tensor([[1., 0.]]), torch.tensor([2, 0, 0])
+    scores = knn_predict(query, bank, labels, 3, (3, ), temperature=0.001)[3]
+    assert torch.isfinite(scores).all() and scores[0, 2] == 1.0
+    assert scores[0, 0] == pytest.approx(2 * math.exp(-10), rel=1e-3)
+    assert knn_accuracy(query, torch.tensor([2]), bank, labels, 3, (3, ), 0.001)[3] == 100.0
+    # a large temperature gives the plain majority of the 3 neighbours
+    assert knn_accuracy(query, torch.tensor([0]), bank, labels, 3, (3, ), 10.0)[3] == 100.0

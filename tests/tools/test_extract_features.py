@@ -15,7 +15,7 @@ PRETRAIN = ROOT / 'configs/mejigclu/mejigclu_resnet18-cifar_1xb64-coslr-100e_fas
 READABLE = ['a/b/wide.JPEG', 'a/photo.jpg', 'alpha.png', 'anim.gif', 'grey.png', 'pic.bmp',
             'pic.tiff', 'pic.webp', 'tiny.png']
 UNREADABLE = {'a/cut.jpg': 'truncated JPEG', 'empty.jpg': 'empty file',
-              'notes.txt': 'not an image OpenCV or PIL can decode'}
+              'notes.txt': 'no image by its extension (.txt is no format OpenCV or PIL reads)'}
 
 
 @pytest.fixture(scope='module')

@@ -169,3 +169,41 @@ def test_an_earlier_result_of_the_same_tool_is_replaced(fashion_mnist_format_roo
                    *loader_options(fashion_mnist_format_root)])
     assert json.loads(out.read_text())['checkpoint'] == checkpoint
     assert not [p for p in tmp_path.iterdir() if p.name.endswith('.tmp')]
+
+
+@pytest.mark.parametrize('option, message', [
+    (['--temperature', '0'], '--temperature must be a positive number'),
+    (['--temperature', '-0.07'], '--temperature must be a positive number'),
+    (['--temperature', 'nan'], '--temperature must be a positive number'),
+    (['--k', '10', '0'], '--k: every neighbourhood size must be >= 1'),
+])
+def test_settings_that_give_no_meaningful_number_are_refused_before_any_work(option, message,
+                                                                             capsys):
+    """``--temperature 0`` printed a top-1 (every weight exp(sim / 0) infinite)."""
+    import knn_eval
+    with pytest.raises(SystemExit):
+        knn_eval.parse_args([str(LINEAR), 'none', *option])
+    assert message in capsys.readouterr().err
+
+
+def test_the_cache_follows_the_data_files(fashion_mnist_format_root, tmp_path, capsys):
+    """New labels under the same data root (the same config): the cache was reused, with the
+    old labels; the data files are part of its key."""
+    import shutil
+
+    import knn_eval
+    root = tmp_path / 'data'
+    shutil.copytree(fashion_mnist_format_root, root)
+    checkpoint = save_pretraining_checkpoint(tmp_path / 'epoch_1.pth', width=SMALL_WIDTH)
+    cache = tmp_path / 'features.pth'
+    common = [str(LINEAR), checkpoint, '--features', str(cache), '--device', 'cpu', '--k', '1',
+              '--batch-size', '32', '--cfg-options', *SMALL_OPTIONS, *loader_options(root)]
+    assert knn_eval.main(common)['knn']['1'] == 100.0  # the queries are in the bank
+    labels = root / 't10k-labels-idx1-ubyte'
+    data = bytearray(labels.read_bytes())
+    data[8:] = bytes((label + 1) % 10 for label in data[8:])  # every query label changed
+    labels.write_bytes(bytes(data))
+    assert knn_eval.main(common)['knn']['1'] == 0.0
+    printed = capsys.readouterr().out
+    assert 'the data files, compared by the content of 4 files' in printed
+    assert 'extracting anew' in printed

@@ -22,12 +22,13 @@ def scene_set(root, split):
         yield image, pixels, labels, by_image[image['id']]
 
 
-@pytest.mark.parametrize('split', ['train', 'val'])
+@pytest.mark.parametrize('split', ['train', 'val', 'test'])
 def test_boxes_masks_and_label_maps_agree_with_the_pixels(split, fashion_scenes_root,
                                                           fashion_mnist_format_root):
     source_labels = read_idx(str(fashion_mnist_format_root / 't10k-labels-idx1-ubyte'))
-    half = len(source_labels) // 2
-    low, high = (0, half) if split == 'train' else (half, len(source_labels))
+    count = len(source_labels)
+    low, high = dict(train=(0, count // 2), val=(count // 2, 3 * count // 4),
+                     test=(3 * count // 4, count))[split]  # disjoint garments per split
     coco = json.loads((fashion_scenes_root / 'annotations' / f'{split}.json').read_text())
     assert [c['name'] for c in coco['categories']] == list(CLASSES)
     garments = 0
@@ -47,7 +48,7 @@ def test_boxes_masks_and_label_maps_agree_with_the_pixels(split, fashion_scenes_
             assert (labels[mask] == ann['category_id']).all()
             assert pixels[mask].max() > 8  # the garment's own pixels
             index = ann['fashion_mnist_test_index']
-            assert low <= index < high  # this split's half of the test images
+            assert low <= index < high  # this split's part of the test images
             assert ann['category_id'] == source_labels[index] + 1
         assert (labels[~covered] == 0).all() and (pixels[~covered] == 0).all()
         assert 1 <= len(anns) <= 4
@@ -57,12 +58,12 @@ def test_boxes_masks_and_label_maps_agree_with_the_pixels(split, fashion_scenes_
 
 def test_same_seed_same_files_other_seed_other_scenes(fashion_scenes_root,
                                                       fashion_mnist_format_root, tmp_path):
-    args = ['--src', str(fashion_mnist_format_root), '--train', '8', '--val', '4']
+    args = ['--src', str(fashion_mnist_format_root), '--train', '8', '--val', '4', '--test', '4']
     main(args + ['--out', str(tmp_path / 'again')])
     main(args + ['--out', str(tmp_path / 'seed1'), '--seed', '1'])
     files = sorted(p.relative_to(fashion_scenes_root)
                    for p in fashion_scenes_root.rglob('*') if p.is_file())
-    assert len(files) == 2 * 12 + 3
+    assert len(files) == 2 * 16 + 4
     for name in files:
         assert (tmp_path / 'again' / name).read_bytes() == (fashion_scenes_root / name).read_bytes()
     assert any((tmp_path / 'seed1' / name).read_bytes() != (fashion_scenes_root / name).read_bytes()
@@ -73,13 +74,28 @@ def test_an_existing_set_is_kept_or_refused_never_overwritten(fashion_mnist_form
                                                               tmp_path, capsys):
     out = tmp_path / 'scenes'
     args = ['--src', str(fashion_mnist_format_root), '--out', str(out), '--train', '2',
-            '--val', '2']
+            '--val', '2', '--test', '2']
     main(args)
     before = {p: p.stat().st_mtime_ns for p in out.rglob('*')}
+    capsys.readouterr()
     assert main(args)['counts']['train']['scenes'] == 2  # same settings: kept as it is
+    assert 'already there, kept' in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in out.rglob('*')} == before
-    with pytest.raises(SystemExit, match='exists and holds scenes made with other settings'):
+    with pytest.raises(SystemExit, match="exists and holds scenes made otherwise: seed 0 there, "
+                       "3 asked"):
         main(args + ['--seed', '3'])
+    # the same file names, other garments: the source's content decides, not its path
+    other_src = tmp_path / 'other_src'
+    other_src.mkdir()
+    for name in ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'):
+        data = bytearray((fashion_mnist_format_root / name).read_bytes())
+        if 'images' in name:
+            data[-1] ^= 0xFF  # one pixel of the last garment
+        (other_src / name).write_bytes(bytes(data))
+    with pytest.raises(SystemExit, match='source_sha256 .*the source files of --src .* are '
+                       'other garments'):
+        main(['--src', str(other_src), *args[2:]])
+    assert {p: p.stat().st_mtime_ns for p in out.rglob('*')} == before
     other = tmp_path / 'other'
     other.mkdir()
     (other / 'notes.txt').write_text('mine')
@@ -101,3 +117,37 @@ def test_bad_source_and_settings_are_named(fashion_mnist_format_root, tmp_path):
         main(['--src', str(fashion_mnist_format_root), '--out', str(tmp_path / 'c'),
               '--scale', '20', '80'])
     assert not (tmp_path / 'a').exists() and not (tmp_path / 'c').exists()
+
+
+def test_singles_are_one_small_garment_off_centre_in_fashion_mnists_format(
+        fashion_mnist_format_root, tmp_path, capsys):
+    """--singles (Fig. 1's case): one garment per canvas, of the training split for the
+    training images, each source garment once per pass with its label, its box within --scale
+    and clear of the central square; mmpretrain's FashionMNIST reads the folder."""
+    from mmpretrain.datasets import FashionMNIST
+    out = tmp_path / 'singles'
+    argv = ['--singles', '--src', str(fashion_mnist_format_root), '--out', str(out),
+            '--train', '60', '--test', '20', '--canvas', '48', '--scale', '12', '18']
+    main(argv)
+    for prefix, count in (('train', 60), ('t10k', 20)):
+        images = read_idx(str(out / f'{prefix}-images-idx3-ubyte'))
+        labels = read_idx(str(out / f'{prefix}-labels-idx1-ubyte'))
+        source = read_idx(str(fashion_mnist_format_root / f'{prefix}-labels-idx1-ubyte'))
+        assert images.shape == (count, 48, 48) and labels.shape == (count, )
+        assert sorted(labels.tolist()) == sorted(source.tolist())  # one pass over the garments
+        for image in images:
+            rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
+            assert 1 <= rows[-1] - rows[0] + 1 <= 18 and 1 <= cols[-1] - cols[0] + 1 <= 18
+            centre = image[18:30, 18:30]  # the central square, side 48 / 4
+            assert not centre.any()
+    dataset = FashionMNIST(data_root=str(out), split='train', download=False, pipeline=[])
+    assert len(dataset) == 60 and dataset[0]['img'].shape == (48, 48)
+    capsys.readouterr()
+    main(argv)
+    assert 'already there, kept' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r"images \{'train': 60, 'test': 20\} there, "
+                                         r"\{'train': 30, 'test': 20\} asked"):
+        main([*argv[:5], '--train', '30', *argv[7:]])
+    with pytest.raises(SystemExit, match='leaves no room off the centre of a --canvas of 32 px'):
+        main(['--singles', '--src', str(fashion_mnist_format_root), '--out',
+              str(tmp_path / 'x'), '--canvas', '32', '--scale', '12', '18'])

@@ -225,3 +225,21 @@ def test_results_table_out_must_be_markdown(tmp_path):
     with pytest.raises(SystemExit):
         results_table.main([f'row={tmp_path / "row"}', '--out', str(tmp_path / 'knn_copy.json')])
     assert (tmp_path / 'knn_copy.json').read_text() == '{}'
+
+
+@pytest.mark.slow
+def test_a_detector_without_detections_has_ap_0(fashion_scenes_root, tmp_path):
+    """A detector that makes no detection (every score under the threshold): mmdet logs an
+    error and no metric, and the table said the run "stopped before evaluating"."""
+    import results_table
+    scenes = [*loader('train_dataloader', fashion_scenes_root, batch_size=4),
+              *loader('val_dataloader', fashion_scenes_root, batch_size=4),
+              'train_dataloader.dataset.indices=4', 'train_cfg.val_interval=1']
+    run(DET, tmp_path / 'row' / 'det', 'model.backbone.init_cfg=None',
+        'model.test_cfg.rcnn.score_thr=1.01', *scenes,
+        f'val_evaluator.ann_file={fashion_scenes_root}/annotations/val.json')
+    (log, ) = (tmp_path / 'row' / 'det').glob('*/*.log')
+    assert 'The testing results of the whole dataset is empty.' in log.read_text()
+    header, cells, notes = parse(results_table.main([f'no detections={tmp_path / "row"}']))
+    assert header == ['initialisation', 'det AP', 'det AP50', 'det AP75']
+    assert cells == [['no detections', '0.0', '0.0', '0.0']] and notes == []

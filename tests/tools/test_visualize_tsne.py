@@ -115,3 +115,45 @@ def test_the_picture_never_replaces_anything_else(tmp_path):
     assert Image.open(png).size != (4, 4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['features.npz', 'notes.png', 'old.png',
                                                           'other.npz']
+
+
+def saved_features(tmp_path, features, name='features.npz'):
+    from mejigclu_mm.evaluation.feature_files import save_features
+    path = tmp_path / name
+    save_features(str(path), [f'{i}.jpg' for i in range(len(features))], features,
+                  info=dict(config='c.py', checkpoint='none'))
+    return path
+
+
+def test_identical_features_are_refused_instead_of_crashing(tmp_path):
+    """A collapsed backbone (every image the same feature): scikit-learn's PCA start divided
+    by a zero spread and the t-SNE ended in a segmentation fault. Duplicates among other
+    features are drawn."""
+    import visualize_tsne
+    path = saved_features(tmp_path, np.ones((30, 8), np.float32))
+    out = tmp_path / 'tsne.png'
+    with pytest.raises(SystemExit, match=f'{path}: all 30 features drawn are the same vector'):
+        visualize_tsne.main([str(path), '--out', str(out)])
+    assert not out.exists()
+    features, _ = blobs(per_blob=10)
+    duplicates = saved_features(tmp_path, np.concatenate([features, features[:5].repeat(4, 0)]),
+                                'duplicates.npz')
+    result = visualize_tsne.main([str(duplicates), '--out', str(out)])
+    assert np.isfinite(result['coords']).all() and len(result['coords']) == 50
+
+
+def test_nan_features_are_refused_naming_the_file(tmp_path):
+    import visualize_tsne
+    features, _ = blobs(per_blob=5)
+    features[3, 0] = np.nan
+    features[7, 1] = np.inf
+    path = saved_features(tmp_path, features)
+    with pytest.raises(SystemExit, match=f'{path}: 2 of 15 features hold NaN or Inf'):
+        visualize_tsne.main([str(path), '--out', str(tmp_path / 'tsne.png')])
+
+
+def test_a_perplexity_that_is_not_positive_is_refused(tmp_path, capsys):
+    import visualize_tsne
+    with pytest.raises(SystemExit):
+        visualize_tsne.parse_args([str(tmp_path / 'f.npz'), '--out', 'x.png', '--perplexity', '0'])
+    assert '--perplexity must be > 0' in capsys.readouterr().err

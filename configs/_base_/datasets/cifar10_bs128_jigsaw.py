@@ -11,11 +11,11 @@ data_root = 'data/cifar10/'
 # pretraining configs set model.data_preprocessor = cifar_preprocessor): MoCo v2's colour
 # recipe without the blur (sigma up to 2 px erases a 16 px patch, as on Fashion-MNIST).
 cifar_preprocessor = dict(
-    mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255], to_rgb=False,
+    mean=[125.307, 122.961, 113.8575], std=[51.5865, 50.847, 51.255],
     photometric=dict(_delete_=True, brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1,
                      jitter_prob=0.8, grayscale_prob=0.2, blur_prob=0.))
 jigclu_split = dict(type='JigsawSplit', grid=2, overlap=0.3, patch_size=16,
-                    crop_scale=(0.3, 1.0), flip_prob=0.5, channel_order='rgb')
+                    crop_scale=(0.3, 1.0), flip_prob=0.5)
 mejigclu_split = dict(jigclu_split, overlap=(0.15, 0.45))
 pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path'))
 jigclu_pipeline = [jigclu_split, pack]

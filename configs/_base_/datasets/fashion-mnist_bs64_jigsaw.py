@@ -14,7 +14,7 @@ grey_to_rgb = [
     dict(type='PILToNumpy', to_bgr=False),
 ]
 jigclu_split = dict(type='JigsawSplit', grid=2, overlap=0.3, patch_size=16,
-                    crop_scale=(0.3, 1.0), flip_prob=0.5, channel_order='rgb')
+                    crop_scale=(0.3, 1.0), flip_prob=0.5)
 mejigclu_split = dict(jigclu_split, overlap=(0.15, 0.45))
 pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path'))
 jigclu_pipeline = grey_to_rgb + [jigclu_split, pack]

@@ -37,7 +37,9 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, metainfo=metainfo,
                  ann_file='annotations/val.json', data_prefix=dict(img='images/'),
                  test_mode=True, pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# val: for choosing schedules; test (tools/test.py): for tables, garments nobody tuned on
+test_dataloader = dict(val_dataloader,
+                       dataset=dict(val_dataloader['dataset'], ann_file='annotations/test.json'))
 val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/val.json',
                      metric='bbox', format_only=False)
-test_evaluator = val_evaluator
+test_evaluator = dict(val_evaluator, ann_file=data_root + 'annotations/test.json')

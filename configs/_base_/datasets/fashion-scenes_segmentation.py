@@ -32,6 +32,10 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(scene_dataset, pipeline=test_pipeline, test_mode=True,
                  data_prefix=dict(img_path='images/val', seg_map_path='labels/val')))
-test_dataloader = val_dataloader
+# val: for choosing schedules; test (tools/test.py): for tables, garments nobody tuned on
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'],
+                 data_prefix=dict(img_path='images/test', seg_map_path='labels/test')))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

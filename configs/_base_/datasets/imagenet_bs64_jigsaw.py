@@ -5,20 +5,21 @@
 # The CPU fallback applies it in the workers instead: move the recipe from
 # model.data_preprocessor.photometric to JigsawSplit(photometric=...) (docs/design.md).
 # A pretraining config picks its method's pipeline: jigclu_pipeline or mejigclu_pipeline.
+# Images are decoded as RGB: the loader is the one place that states the colour order.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 
 # The two methods' splits differ in the overlap only: JigClu's fixed 0.3, MEJigClu's random
 # U(0.15, 0.45) per image.
 jigclu_split = dict(type='JigsawSplit', grid=2, overlap=0.3, patch_size=112,
-                    crop_scale=(0.2, 1.0), crop_ratio=(3. / 4., 4. / 3.), flip_prob=0.5,
-                    channel_order='bgr')
+                    crop_scale=(0.2, 1.0), crop_ratio=(3. / 4., 4. / 3.), flip_prob=0.5)
 mejigclu_split = dict(jigclu_split, overlap=(0.15, 0.45))
 pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path'))
 # CheckedLoadImageFromFile refuses truncated / undecodable files by name (on_error='skip' skips
 # them with a warning instead)
-jigclu_pipeline = [dict(type='CheckedLoadImageFromFile'), jigclu_split, pack]
-mejigclu_pipeline = [dict(type='CheckedLoadImageFromFile'), mejigclu_split, pack]
+load = dict(type='CheckedLoadImageFromFile', channel_order='rgb')
+jigclu_pipeline = [load, jigclu_split, pack]
+mejigclu_pipeline = [load, mejigclu_split, pack]
 
 train_dataloader = dict(
     batch_size=64,
@@ -32,7 +33,7 @@ train_dataloader = dict(
 # Whole images for inference (tools/extract_features.py, mmpretrain's FeatureExtractor through
 # mejigclu_mm.evaluation.inference_config): the linear protocol's test view.
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    load,
     dict(type='ResizeEdge', scale=256, edge='short', backend='pillow'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),

@@ -16,6 +16,9 @@ model = dict(
         frozen_stages=-1,
         norm_eval=False,
         norm_cfg=dict(type='BN', requires_grad=True),
+        # with init_cfg=None a live random network, as the pretraining starts from (not
+        # mmpretrain's zero-initialised residual branches); a loaded checkpoint is unaffected
+        zero_init_residual=False,
         init_cfg=dict(type='StrictPretrained', checkpoint=None)),
     neck=dict(in_channels=[128, 256, 512], out_channels=64, num_outs=4),
     rpn_head=dict(

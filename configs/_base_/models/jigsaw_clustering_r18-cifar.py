@@ -7,7 +7,6 @@ model = dict(
     data_preprocessor=dict(
         mean=[72.94, 72.94, 72.94],  # Fashion-MNIST, 0-255 scale
         std=[90.02, 90.02, 90.02],
-        to_rgb=False,
         # Grey images: brightness and contrast only; no saturation / hue / grayscale, and no
         # blur (sigma up to 2 px erases a 16 px patch).
         photometric=dict(_delete_=True, brightness=0.4, contrast=0.4, saturation=0., hue=0.,

@@ -9,7 +9,7 @@ model = dict(
         type='JigsawDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        to_rgb=True,
+        to_rgb=False,  # the pipelines load RGB images
         # MoCo v2: ColorJitter(0.4, 0.4, 0.4, 0.1) p 0.8, RandomGrayscale p 0.2, GaussianBlur
         # sigma ~ U(0.1, 2.0) p 0.5 (mejigclu_mm.augmentation.PatchPhotometric), per patch
         photometric=dict(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, jitter_prob=0.8,

@@ -28,3 +28,5 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 val_cfg = dict()
 test_cfg = dict()
+# the batch lr 10 (and the fine-tuning configs' 0.1) is set for (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=128)

@@ -50,3 +50,5 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 custom_hooks = [dict(type='ChannelsLastHook')]
 val_cfg = dict()
 test_cfg = dict()
+# the batch lr 10 is set for (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=256)

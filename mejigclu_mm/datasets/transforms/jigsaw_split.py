@@ -102,14 +102,17 @@ class JigsawSplit(BaseTransform):
       crop-and-resize of the decoded image (OpenCV) and no copy of the whole image;
     - ``patch_pipeline``: any further per-patch transforms (mmpretrain's), on the CPU;
     - ``photometric``: the CPU fallback of the colour recipe (``PatchPhotometric`` arguments),
-      applied here in the workers, per image, with independent draws per patch. The default
-      place of the recipe is the device: ``JigsawDataPreprocessor(photometric=...)``, batched
-      after the montage exchange, same code. A run that sets both is refused
-      (``DataloaderCheckHook``).
+      applied here in the workers, per image, with independent draws per patch, on RGB (or
+      grey) images: an image whose loader recorded another order (``img_channel_order``, set
+      by ``CheckedLoadImageFromFile``), or that mmcv's loader read from a file (BGR), is
+      refused by name. The default place of the recipe is the device:
+      ``JigsawDataPreprocessor(photometric=...)``, batched after the montage exchange, same
+      code. A run that sets both is refused (``DataloaderCheckHook``).
 
-    Patches stay uint8. Required keys: ``img`` (H x W or H x W x C). Modified keys: ``img``
-    (list of grid*grid patches, row-major), ``img_shape``. Added keys: ``jigsaw_boxes``
-    ((grid*grid) x 4 patch boxes x1, y1, x2, y2 in the input image), ``jigsaw_overlap``.
+    Patches stay uint8, in the channel order of the input. Required keys: ``img`` (H x W or
+    H x W x C). Modified keys: ``img`` (list of grid*grid patches, row-major), ``img_shape``.
+    Added keys: ``jigsaw_overlap``; with ``with_boxes``, ``jigsaw_boxes`` ((grid*grid) x 4
+    patch boxes x1, y1, x2, y2 in the input image).
 
     Example:
         >>> pipeline = [
@@ -134,11 +137,10 @@ class JigsawSplit(BaseTransform):
             antialiases like PIL's bilinear resize, at a higher per-image cost: docs/speed.md).
             Defaults to ``'bilinear'``.
         photometric (dict, optional): ``PatchPhotometric`` arguments of the recipe applied
-            here, on the CPU; None leaves colours alone (the device applies the recipe).
-            Defaults to None.
-        channel_order (str): ``'bgr'`` (OpenCV loading, the default) or ``'rgb'``; tells the
-            CPU photometric path which channel is red (checked against the data
-            preprocessor's ``to_rgb`` by ``DataloaderCheckHook``). Defaults to ``'bgr'``.
+            here, on the CPU, to RGB images; None leaves colours alone (the device applies the
+            recipe). Defaults to None.
+        with_boxes (bool): Keep the patch boxes as ``jigsaw_boxes`` (for pictures of the
+            split: tools/visualize_montage.py); training packs no boxes. Defaults to False.
         patch_pipeline (list[dict]): Transforms applied to each patch after the geometry.
             Defaults to [].
         min_patch_size (int): Smallest patch side, pixels; a smaller image is refused with an
@@ -149,16 +151,13 @@ class JigsawSplit(BaseTransform):
                  patch_size: Optional[int] = None, crop_scale: Tuple[float, float] = (0.2, 1.0),
                  crop_ratio: Tuple[float, float] = (3. / 4., 4. / 3.), flip_prob: float = 0.,
                  interpolation: str = 'bilinear', photometric: Optional[dict] = None,
-                 channel_order: str = 'bgr',
+                 with_boxes: bool = False,
                  patch_pipeline: Sequence[dict] = (), min_patch_size: int = 8):
         if not isinstance(grid, int) or grid < 2:
             raise ValueError(f'JigsawSplit: grid must be an integer >= 2, got {grid!r}')
         if interpolation not in ('bilinear', 'area'):
             raise ValueError(f"JigsawSplit: interpolation must be 'bilinear' or 'area', got "
                              f'{interpolation!r}')
-        if channel_order not in ('bgr', 'rgb'):
-            raise ValueError(f"JigsawSplit: channel_order must be 'bgr' or 'rgb', got "
-                             f'{channel_order!r}')
         if not 0 < crop_scale[0] <= crop_scale[1] <= 1:
             raise ValueError(f'JigsawSplit: crop_scale must satisfy 0 < low <= high <= 1, got '
                              f'{tuple(crop_scale)}')
@@ -172,7 +171,7 @@ class JigsawSplit(BaseTransform):
         self.photometric = None if photometric is None else dict(photometric)
         # built now so that a bad recipe fails when the pipeline is built, not in a worker
         self._cpu_photometric = None if photometric is None else PatchPhotometric(**photometric)
-        self.channel_order = channel_order
+        self.with_boxes = with_boxes
         # Built through mmpretrain's registry, so that mmpretrain's transforms are found whatever
         # the default scope (mmcv's Compose alone looks in the current scope only).
         self.patch_pipeline = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
@@ -201,19 +200,20 @@ class JigsawSplit(BaseTransform):
             patch = patch[:, ::-1]  # a view: packing copies the patch once anyway
         return patch
 
-    def _photometric_on_cpu(self, patches: List[np.ndarray]) -> List[np.ndarray]:
+    def _photometric_on_cpu(self, patches: List[np.ndarray], results: dict) -> List[np.ndarray]:
         """Apply the recipe to all patches of the image in one batch (own draws per patch)."""
         import torch
+        order = results.get('img_channel_order')
+        if order not in (None, 'rgb') or (order is None and 'img_path' in results):
+            raise ValueError(
+                f'JigsawSplit(photometric=...) applies colour operations to RGB images, but '
+                f'{results.get("img_path")} was loaded '
+                f'{"as " + order.upper() if order else "by a loader that gives BGR"}: load it '
+                "with dict(type='CheckedLoadImageFromFile', channel_order='rgb')")
         batch = torch.from_numpy(np.stack(patches))
         if batch.dim() == 3:
             batch = batch.unsqueeze(-1)
-        batch = batch.permute(0, 3, 1, 2).float() / 255.
-        bgr = self.channel_order == 'bgr' and batch.size(1) == 3
-        if bgr:
-            batch = batch.flip(1)
-        batch = self._cpu_photometric(batch)
-        if bgr:
-            batch = batch.flip(1)
+        batch = self._cpu_photometric(batch.permute(0, 3, 1, 2).float() / 255.)
         out = (batch * 255.).round_().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         return [p.reshape(patches[0].shape) for p in out]
 
@@ -246,10 +246,11 @@ class JigsawSplit(BaseTransform):
                 patch = patch_results['img']
             patches.append(patch)
         if self.photometric is not None:
-            patches = self._photometric_on_cpu(patches)
+            patches = self._photometric_on_cpu(patches, results)
         results['img'] = patches
         results['img_shape'] = patches[0].shape[:2]
-        results['jigsaw_boxes'] = boxes
+        if self.with_boxes:
+            results['jigsaw_boxes'] = boxes
         results['jigsaw_overlap'] = overlap
         return results
 
@@ -258,5 +259,5 @@ class JigsawSplit(BaseTransform):
                 f'patch_size={self.patch_size}, crop_scale={self.crop_scale}, '
                 f'crop_ratio={self.crop_ratio}, flip_prob={self.flip_prob}, '
                 f'interpolation={self.interpolation!r}, '
-                f'photometric={self.photometric!r}, channel_order={self.channel_order!r}, '
+                f'photometric={self.photometric!r}, with_boxes={self.with_boxes}, '
                 f'patch_pipeline={self.patch_pipeline!r}, min_patch_size={self.min_patch_size})')

@@ -80,19 +80,31 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
     Skipping is for training sets: a test-mode dataset (validation, test) refuses a None sample
     (``Test time pipline should not get `None` data_sample``), as an evaluation must see all.
 
-    Required keys: ``img_path``. Added keys: ``img``, ``img_shape``, ``ori_shape``.
+    The colour order of every image of a pipeline is stated here, once: ``channel_order``
+    (OpenCV's BGR by default, as mmcv's loader; our configs load RGB, so that nothing after
+    the loader swaps channels). It is recorded as ``img_channel_order`` for the transforms
+    whose colour operations need it (``JigsawSplit``'s CPU photometric recipe).
+
+    Required keys: ``img_path``. Added keys: ``img``, ``img_shape``, ``ori_shape``,
+    ``img_channel_order``.
 
     Args:
         on_error (str): ``'raise'`` or ``'skip'``. Defaults to ``'raise'``.
+        channel_order (str): ``'bgr'`` or ``'rgb'``, the order of the decoded channels.
+            Defaults to ``'bgr'``.
         **kwargs: ``LoadImageFromFile``'s arguments (``to_float32``, ``color_type``,
             ``imdecode_backend``, ``backend_args``; ``ignore_empty`` is replaced by
             ``on_error``).
     """
 
-    def __init__(self, on_error: str = 'raise', **kwargs):
+    def __init__(self, on_error: str = 'raise', channel_order: str = 'bgr', **kwargs):
         if on_error not in ('raise', 'skip'):
             raise ValueError(f"CheckedLoadImageFromFile: on_error must be 'raise' or 'skip', "
                              f'got {on_error!r}')
+        if channel_order not in ('bgr', 'rgb'):
+            raise ValueError(f"CheckedLoadImageFromFile: channel_order must be 'bgr' or 'rgb', "
+                             f'got {channel_order!r}')
+        self.channel_order = channel_order
         if 'ignore_empty' in kwargs:
             raise ValueError("CheckedLoadImageFromFile: use on_error='skip' instead of "
                              'ignore_empty')
@@ -111,16 +123,21 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
         if problem is None:
             try:
                 img = mmcv.imfrombytes(img_bytes, flag=self.color_type,
+                                       channel_order=self.channel_order,
                                        backend=self.imdecode_backend)
             except Exception as error:  # decoders raise many types on garbage
                 img, problem = None, f'{type(error).__name__}: {error}'
             if img is None and self.imdecode_backend != 'pillow':
                 # e.g. GIF, which OpenCV 4.10 cannot decode: the folder datasets take every
                 # format OpenCV or PIL reads, so the loader must too
+                # (with channel_order 'rgb' OpenCV's failure is a cvtColor error, not None)
                 try:
-                    img = mmcv.imfrombytes(img_bytes, flag=self.color_type, backend='pillow')
+                    img = mmcv.imfrombytes(img_bytes, flag=self.color_type,
+                                           channel_order=self.channel_order, backend='pillow')
                 except Exception:
                     img = None
+                if img is not None:
+                    problem = None
             if img is None:
                 problem = (f'cannot be decoded ({len(img_bytes)} bytes; corrupt or not an '
                            f'image{"; " + problem if problem else ""})')
@@ -148,8 +165,10 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
+        results['img_channel_order'] = self.channel_order
         return results
 
     def __repr__(self) -> str:
         name = self.__class__.__name__
-        return super().__repr__().replace(f'{name}(', f"{name}(on_error='{self.on_error}', ", 1)
+        ours = f"on_error='{self.on_error}', channel_order='{self.channel_order}', "
+        return super().__repr__().replace(f'{name}(', f'{name}({ours}', 1)

@@ -1,6 +1,5 @@
 """MLP_2: classify each patch by its source image in the batch (MEJigClu)."""
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from mejigclu_mm.models.utils import JigsawTargets, two_layer_mlp
@@ -25,15 +24,19 @@ class PatchClassificationHead(BaseModule):
             the number of GPUs). A different batch raises a ``ValueError``.
         in_channels (int): Feature size from the neck. Defaults to 2048.
         hid_channels (int): Hidden size of MLP_2. Defaults to 2048.
+        loss (dict): Config of the loss on the logits and source images (mmpretrain's losses).
+            Defaults to ``CrossEntropyLoss``.
         loss_weight (float): Weight of this loss in the total (alpha). Defaults to 1.0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
     def __init__(self, num_classes: int, in_channels: int = 2048, hid_channels: int = 2048,
-                 loss_weight: float = 1.0, init_cfg=None):
+                 loss: dict = dict(type='CrossEntropyLoss'), loss_weight: float = 1.0,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.mlp = two_layer_mlp(in_channels, hid_channels, num_classes)
+        self.loss_module = MODELS.build(loss)
         self.loss_weight = loss_weight
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
@@ -47,4 +50,4 @@ class PatchClassificationHead(BaseModule):
                 f'PatchClassificationHead has num_classes={self.num_classes}, but this step has '
                 f'{targets.num_images} images in the global batch (batch size per GPU x number '
                 'of GPUs). Set num_classes to the global batch size and keep drop_last=True.')
-        return self.loss_weight * F.cross_entropy(self(feats), targets.source_image)
+        return self.loss_weight * self.loss_module(self(feats), targets.source_image)

@@ -6,6 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from torch.nn.parallel import DistributedDataParallel
 
+from mejigclu_mm.models.data_preprocessors import CHANNELS_LAST_DEVICES
 from mmpretrain.registry import HOOKS
 
 
@@ -15,8 +16,8 @@ class ChannelsLastHook(Hook):
 
     A speed option. PyTorch runs
     a convolution in channels-last layout when its weight is channels-last, so converting the
-    model once is enough. Inputs follow: the hook sets the data preprocessor's
-    ``memory_format`` attribute (``JigsawDataPreprocessor`` stitches its montages in it).
+    model once is enough. ``JigsawDataPreprocessor`` stitches its montages channels-last on the
+    same device types (its ``channels_last_devices``, the same default).
 
     Whether NHWC pays depends on the device: on GPUs with tensor cores it does, on CPUs the same
     workload was faster on one machine and slower on another (docs/speed.md). So the hook
@@ -32,14 +33,15 @@ class ChannelsLastHook(Hook):
     Args:
         convert (bool): Switch for ``--cfg-options``; False leaves the model untouched.
             Defaults to True.
-        devices (Sequence[str]): Device types on which to convert. Defaults to ('cuda', ).
+        devices (Sequence[str]): Device types on which to convert. Defaults to
+            ``CHANNELS_LAST_DEVICES`` (CUDA GPUs).
     """
 
     # Before other hooks' before_run, e.g. an EMAHook that copies the model there: the copy then
     # has the converted layout too.
     priority = 'VERY_HIGH'
 
-    def __init__(self, convert: bool = True, devices: Sequence[str] = ('cuda', )):
+    def __init__(self, convert: bool = True, devices: Sequence[str] = CHANNELS_LAST_DEVICES):
         self.convert = convert
         self.devices = tuple(devices)
 
@@ -55,8 +57,6 @@ class ChannelsLastHook(Hook):
         runner.model.to(memory_format=torch.channels_last)
         if isinstance(runner.model, DistributedDataParallel):
             runner.model = rewrap_ddp(runner.model)
-        if hasattr(model.data_preprocessor, 'memory_format'):
-            model.data_preprocessor.memory_format = torch.channels_last
         converted = sum(1 for p in model.parameters()
                         if p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last))
         runner.logger.info(f'ChannelsLastHook: {converted} 4-D parameters in channels-last layout')

@@ -35,7 +35,7 @@ def test_grid3_patches_cover_the_image_with_equal_overlaps():
 
 def test_patches_are_the_crops_named_by_the_boxes_row_major():
     img = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
-    out = JigsawSplit(grid=2, overlap=0.3)(dict(img=img))
+    out = JigsawSplit(grid=2, overlap=0.3, with_boxes=True)(dict(img=img))
     assert len(out['img']) == 4
     for patch, (x1, y1, x2, y2) in zip(out['img'], out['jigsaw_boxes']):
         np.testing.assert_array_equal(patch, img[y1:y2, x1:x2])
@@ -44,7 +44,7 @@ def test_patches_are_the_crops_named_by_the_boxes_row_major():
 
 def test_random_overlap_is_drawn_per_image_within_the_range():
     np.random.seed(0)
-    split = JigsawSplit(grid=2, overlap=(0.15, 0.45))
+    split = JigsawSplit(grid=2, overlap=(0.15, 0.45), with_boxes=True)
     img = np.zeros((400, 400, 3), dtype=np.uint8)
     overlaps = []
     for _ in range(200):
@@ -114,7 +114,8 @@ def test_patch_geometry_is_one_crop_of_the_patch_resized_and_flipped():
     np.random.seed(3)
     ramp = np.tile(np.arange(200, dtype=np.uint8), (200, 1))  # value = column
     img = np.stack([ramp, ramp.T, np.full_like(ramp, 7)], axis=2)
-    split = JigsawSplit(overlap=0.3, patch_size=20, crop_scale=(0.2, 1.0), flip_prob=0.5)
+    split = JigsawSplit(overlap=0.3, patch_size=20, crop_scale=(0.2, 1.0), flip_prob=0.5,
+                        with_boxes=True)
     flips = []
     for _ in range(40):
         out = split(dict(img=img.copy()))
@@ -157,20 +158,31 @@ def test_the_photometric_recipe_set_here_runs_on_the_cpu():
     assert all(np.array_equal(a, b) for a, b in zip(plain, geometry_only(dict(img=img))['img']))
 
 
-def test_cpu_photometric_treats_bgr_channels_as_bgr():
-    """Grayscale with luma weights: the red weight (0.2989) must go to the last BGR channel."""
-    red_bgr = np.zeros((32, 32, 3), np.uint8)
-    red_bgr[..., 2] = 200
+def test_training_keeps_no_boxes():
+    out = JigsawSplit(overlap=0.3, patch_size=16)(dict(img=np.zeros((40, 40, 3), np.uint8)))
+    assert 'jigsaw_boxes' not in out and len(out['img']) == 4
+
+
+def test_cpu_photometric_works_on_rgb_and_refuses_bgr_by_name():
+    """Grayscale with luma weights: red (0.2989) is the first channel of an RGB image; an image
+    a loader recorded as BGR, or that mmcv's loader read from a file, is refused."""
+    red = np.zeros((32, 32, 3), np.uint8)
+    red[..., 0] = 200
     recipe = dict(jitter_prob=0., grayscale_prob=1.0, blur_prob=0.)
-    for order, expected in (('bgr', round(0.2989 * 200)), ('rgb', round(0.114 * 200))):
-        split = JigsawSplit(overlap=0.0, photometric=recipe, channel_order=order)
-        patch = split(dict(img=red_bgr.copy()))['img'][0]
-        assert abs(int(patch[0, 0, 0]) - expected) <= 1 and np.all(patch == patch[..., :1])
+    split = JigsawSplit(overlap=0.0, photometric=recipe)
+    for results in (dict(img=red.copy()),  # an array from a dataset (MNIST, CIFAR): RGB
+                    dict(img=red.copy(), img_path='a.jpg', img_channel_order='rgb')):
+        patch = split(results)['img'][0]
+        assert abs(int(patch[0, 0, 0]) - round(0.2989 * 200)) <= 1
+        assert np.all(patch == patch[..., :1])
+    with pytest.raises(ValueError, match=r"a\.jpg was loaded as BGR: load it with "
+                       r"dict\(type='CheckedLoadImageFromFile', channel_order='rgb'\)"):
+        split(dict(img=red.copy(), img_path='a.jpg', img_channel_order='bgr'))
+    with pytest.raises(ValueError, match='b.png was loaded by a loader that gives BGR'):
+        split(dict(img=red.copy(), img_path='b.png'))
 
 
 def test_bad_settings_are_refused_when_built():
-    with pytest.raises(ValueError, match="channel_order must be 'bgr' or 'rgb', got 'hsv'"):
-        JigsawSplit(channel_order='hsv')
     with pytest.raises(ValueError, match='hue must lie in'):
         JigsawSplit(photometric=dict(hue=2.0))
     with pytest.raises(ValueError, match='crop_scale'):

@@ -37,6 +37,16 @@ def test_complete_images_load_as_with_mmcv(imagenet_images):
         got = load(CheckedLoadImageFromFile(), path)
         assert np.array_equal(got['img'], expected['img']), path
         assert got['img_shape'] == got['ori_shape'] == expected['img_shape']
+        assert got['img_channel_order'] == 'bgr'
+
+
+def test_rgb_loading_is_the_bgr_image_with_its_channels_reversed(imagenet_images):
+    for path in imagenet_images[:5]:
+        bgr = load(CheckedLoadImageFromFile(), path)['img']
+        rgb = load(CheckedLoadImageFromFile(channel_order='rgb'), path)
+        assert np.array_equal(rgb['img'], bgr[..., ::-1]) and rgb['img_channel_order'] == 'rgb'
+        as_pil = np.asarray(Image.open(path).convert('RGB'))
+        assert np.abs(rgb['img'].astype(int) - as_pil).mean() < 2  # decoders differ slightly
 
 
 def test_mmcv_trains_on_a_truncated_jpeg_silently(bad_images, imagenet_images):
@@ -121,6 +131,8 @@ def test_a_dataset_skips_a_bad_file_and_loads_another(imagenet_images, bad_image
 def test_an_unknown_on_error_is_refused():
     with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip', got 'ignore'"):
         CheckedLoadImageFromFile(on_error='ignore')
+    with pytest.raises(ValueError, match="channel_order must be 'bgr' or 'rgb', got 'hsv'"):
+        CheckedLoadImageFromFile(channel_order='hsv')
 
 
 def test_the_skip_count_is_the_runs_across_workers(imagenet_images, bad_images, tmp_path):
@@ -147,3 +159,6 @@ def test_a_gif_opencv_cannot_decode_loads_through_pil(imagenet_images, tmp_path)
     img = CheckedLoadImageFromFile()(dict(img_path=str(path)))['img']
     expected = np.asarray(Image.open(path).convert('RGB'))[..., ::-1]
     assert img.shape == expected.shape and np.array_equal(img, expected)
+    # In RGB order OpenCV's failure is an error from cvtColor rather than None: still PIL's
+    rgb_img = CheckedLoadImageFromFile(channel_order='rgb')(dict(img_path=str(path)))['img']
+    assert np.array_equal(rgb_img, expected[..., ::-1])

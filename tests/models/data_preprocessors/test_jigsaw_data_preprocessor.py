@@ -77,13 +77,37 @@ def test_a_list_valued_recipe_setting_works():
     assert torch.isfinite(out['inputs']).all()
 
 
-def test_montages_take_the_memory_format_the_hook_set():
-    preprocessor = JigsawDataPreprocessor()
-    out = preprocessor(dict(inputs=patch_batches()), training=True)['inputs']
-    assert out.is_contiguous()
-    preprocessor.memory_format = torch.channels_last  # what ChannelsLastHook sets
+def test_montages_are_channels_last_on_the_devices_named():
+    out = JigsawDataPreprocessor()(dict(inputs=patch_batches()), training=True)['inputs']
+    assert out.is_contiguous()  # CUDA only by default, as ChannelsLastHook
+    preprocessor = JigsawDataPreprocessor(channels_last_devices=('cpu', 'cuda'))
     out = preprocessor(dict(inputs=patch_batches()), training=True)['inputs']
     assert out.is_contiguous(memory_format=torch.channels_last) and not out.is_contiguous()
+
+
+def test_a_given_random_seed_is_the_draws_seed():
+    first = JigsawDataPreprocessor(photometric=JITTER_ALWAYS, random_seed=11)
+    second = JigsawDataPreprocessor(photometric=JITTER_ALWAYS, random_seed=11)
+    assert int(first.random_seed) == 11
+    a = first(dict(inputs=patch_batches()), training=True)
+    b = second(dict(inputs=patch_batches()), training=True)
+    assert torch.equal(a['inputs'], b['inputs'])
+    other = JigsawDataPreprocessor(photometric=JITTER_ALWAYS, random_seed=12)
+    assert not torch.equal(other(dict(inputs=patch_batches()), training=True)['inputs'],
+                           a['inputs'])
+
+
+def test_the_recipe_and_normalisation_equal_their_composition_on_the_0_255_scale():
+    """Normalising from the recipe's [0, 1] with mean / 255 and std / 255 is the old two-pass
+    route (recipe, back to 0-255, normalise)."""
+    from mejigclu_mm.augmentation import PatchPhotometric
+    patches = patch_batches(count=6)[0]
+    preprocessor = JigsawDataPreprocessor(mean=MEAN, std=STD, photometric=JITTER_ALWAYS)
+    out = preprocessor.augment(patches, generator=torch.Generator().manual_seed(0))
+    recipe = PatchPhotometric(**JITTER_ALWAYS)
+    jittered = recipe(patches.float() / 255., generator=torch.Generator().manual_seed(0)) * 255.
+    mean, std = torch.tensor(MEAN).view(3, 1, 1), torch.tensor(STD).view(3, 1, 1)
+    torch.testing.assert_close(out, (jittered - mean) / std, rtol=1e-5, atol=1e-4)
 
 
 def test_a_single_tensor_in_training_is_refused():

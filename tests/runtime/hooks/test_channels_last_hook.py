@@ -70,7 +70,7 @@ def test_convert_false_or_another_device_leaves_the_layout(tmp_path):
     assert runner.model.conv[0].weight.is_contiguous()
 
 
-def test_the_jigsaw_preprocessor_stitches_in_the_layout_the_hook_set():
+def test_the_jigsaw_preprocessor_stitches_channels_last_where_the_hook_converts():
     import sys
     from types import SimpleNamespace
 
@@ -81,9 +81,16 @@ def test_the_jigsaw_preprocessor_stitches_in_the_layout_the_hook_set():
     from mmpretrain.registry import MODELS
     sys.path.insert(0, str(ROOT / 'tests/models/algorithms'))
     from test_jigsaw_clustering import tiny_model_cfg
-    model = MODELS.build(tiny_model_cfg(4))
+    from mejigclu_mm.models.data_preprocessors import JigsawDataPreprocessor
+    assert ChannelsLastHook().devices == JigsawDataPreprocessor().channels_last_devices
+    cfg = tiny_model_cfg(4)
+    cfg['data_preprocessor'] = dict(cfg.get('data_preprocessor') or
+                                    dict(type='JigsawDataPreprocessor'),
+                                    channels_last_devices=('cpu', ))
+    model = MODELS.build(cfg)
     runner = SimpleNamespace(model=model, logger=MMLogger.get_instance('channels_last_jigsaw'))
     ChannelsLastHook(devices=('cpu', )).before_run(runner)
+    assert model.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     patches = [torch.randint(0, 256, (4, 3, 8, 8), dtype=torch.uint8) for _ in range(4)]
     montages = model.data_preprocessor(dict(inputs=patches), training=True)['inputs']
     assert montages.is_contiguous(memory_format=torch.channels_last)

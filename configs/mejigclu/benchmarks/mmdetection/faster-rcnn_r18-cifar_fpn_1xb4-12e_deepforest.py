@@ -26,12 +26,16 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[8, 11], gamma=0.1),
 ]
 # Stop with an error at the first non-finite loss instead of evaluating a diverged model;
-# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md).
+# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md); the annotations checked
+# against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
-                dict(type='mmpretrain.ChannelsLastHook')]
+                dict(type='mmpretrain.ChannelsLastHook'),
+                dict(type='mmpretrain.DetectionDataCheckHook')]
 default_hooks = dict(checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', interval=12),
                      logger=dict(type='LoggerHook', interval=5), **_base_.guard_hooks)
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(
     _delete_=True, type='DetLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')])
+# the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
+auto_scale_lr = dict(enable=False, base_batch_size=4)

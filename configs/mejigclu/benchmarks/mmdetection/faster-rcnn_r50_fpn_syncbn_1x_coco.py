@@ -29,6 +29,8 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# the annotations checked against the classes and the heads before the first step
+custom_hooks = [dict(type='mmpretrain.DetectionDataCheckHook')]
 default_hooks = dict(checkpoint=dict(type='mmpretrain.AtomicCheckpointHook'), **_base_.guard_hooks)
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
 # the same process would log into the first run's folder. Without a name each run gets its own.

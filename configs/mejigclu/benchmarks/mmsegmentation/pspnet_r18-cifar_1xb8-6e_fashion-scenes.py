@@ -30,6 +30,9 @@ model = dict(
         frozen_stages=4,
         norm_eval=True,
         norm_cfg=norm_cfg,
+        # with init_cfg=None a live random network, as the pretraining starts from (not
+        # mmpretrain's zero-initialised residual branches); a loaded checkpoint is unaffected
+        zero_init_residual=False,
         init_cfg=dict(type='StrictPretrained', checkpoint=None)),
     decode_head=dict(
         type='PSPHead', in_channels=512, in_index=1, channels=128, pool_scales=(1, 2, 4),
@@ -57,8 +60,10 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_epochs, by_epoch=True,
          convert_to_iter_based=True)
 ]
-# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md).
-custom_hooks = [dict(type='mmpretrain.ChannelsLastHook')]
+# NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md); the label maps checked
+# against the classes, ignore_index and the heads before the first step.
+custom_hooks = [dict(type='mmpretrain.ChannelsLastHook'),
+                dict(type='mmpretrain.SegmentationDataCheckHook')]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=True),
@@ -72,3 +77,5 @@ log_processor = dict(by_epoch=True)
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(
     _delete_=True, type='SegLocalVisualizer', vis_backends=[dict(type='LocalVisBackend')])
+# the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
+auto_scale_lr = dict(enable=False, base_batch_size=8)

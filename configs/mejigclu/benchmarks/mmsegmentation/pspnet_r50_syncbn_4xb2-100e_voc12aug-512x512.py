@@ -36,3 +36,7 @@ default_hooks = dict(
                     max_keep_ckpts=3),
     **_base_.guard_hooks)
 log_processor = dict(by_epoch=True)
+# the label maps checked against the classes, ignore_index and the heads before the first step
+custom_hooks = [dict(type='mmpretrain.SegmentationDataCheckHook')]
+# the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
+auto_scale_lr = dict(enable=False, base_batch_size=8)
