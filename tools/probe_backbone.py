@@ -19,9 +19,10 @@ import json
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import mejigclu_mm  # noqa: F401  (registrations)
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.evaluation.backbone_probes import probe_backbone
 from mejigclu_mm.runtime.atomic_write import atomic_write
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
