@@ -19,9 +19,10 @@ Three sections, each timed in one run and reported as ratios:
     python tools/benchmark.py --device cuda                     # the paper's sizes
     python tools/benchmark.py --only model --options model.depth=50 model.batch=16
 
-Sizes: ``--options SECTION.KEY=VALUE`` (mmengine's DictAction) over :data:`DEFAULTS`. Timings
-use ``torch.utils.benchmark``; on the CPU the rows of a section take turns step by step, so
-that a changing background load hits every row alike. docs/speed.md holds the figures.
+Sizes: ``--options SECTION.KEY=VALUE`` (values as typed, mejigclu_mm.cli.dict_action) over
+:data:`DEFAULTS`. Timings use ``torch.utils.benchmark``; on the CPU the rows of a section take
+turns step by step, so that a changing background load hits every row alike. docs/speed.md
+holds the figures.
 """
 import argparse
 import copy
@@ -35,10 +36,11 @@ from typing import Callable, Dict, List
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from torch.utils.benchmark import Timer
 
 import mejigclu_mm  # noqa: F401
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mejigclu_mm.utils.offline_data import offline_data_dir
 

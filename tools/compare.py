@@ -30,7 +30,6 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.cli.comparison.jobs import run_jobs
@@ -38,6 +37,7 @@ from mejigclu_mm.cli.comparison.report import write_report
 from mejigclu_mm.cli.comparison.runs import check_same_backbone, plan
 from mejigclu_mm.cli.comparison.spec import (RECORD_FILE, ComparisonError, check_work_dir,
                                              comparison_record, load_spec)
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.runtime.atomic_write import atomic_write
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mejigclu_mm.runtime.work_dir_lock import WorkDirBusyError, WorkDirLock

@@ -26,12 +26,13 @@ import argparse
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 import mejigclu_mm  # noqa: F401  (registrations)
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.evaluation import RANDOM_INIT, build_frozen_classifier, pool_features
 from mejigclu_mm.evaluation.feature_files import check_destination, save_features
 from mejigclu_mm.evaluation.features import progress_bar

@@ -19,9 +19,11 @@ import json
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import mejigclu_mm  # noqa: F401  (registrations)
+from mejigclu_mm.cli.dict_action import DictAction
+from mejigclu_mm.cli.output_guard import check_output
 from mejigclu_mm.evaluation.backbone_probes import probe_backbone
 from mejigclu_mm.runtime.atomic_write import atomic_write
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
@@ -29,21 +31,19 @@ from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 KIND = 'mejigclu_mm probe_backbone result'
 
 
+def _ours(path: str) -> bool:
+    try:
+        with open(path) as file:
+            return json.load(file).get('kind') == KIND
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return False
+
+
 def check_out(path: str, inputs) -> None:
-    """Refuse an --out that is an input, or an existing file this tool did not write."""
-    for name in inputs:
-        if name and osp.exists(name) and osp.exists(path) and osp.samefile(path, name):
-            raise SystemExit(f'--out {path} is an input of this tool ({name}): give another '
-                             'path')
-    if osp.isfile(path) and osp.getsize(path):
-        try:
-            with open(path) as file:
-                ours = json.load(file).get('kind') == KIND
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            ours = False
-        if not ours:
-            raise SystemExit(f'--out {path} exists and is not a result of this tool: it is not '
-                             'written over (give another path or remove it)')
+    """Refuse an --out that is not .json, is an input, or an existing file this tool did not
+    write (:func:`mejigclu_mm.cli.output_guard.check_output`; its results say ``kind``)."""
+    check_output(path, 'tools/probe_backbone.py', ('.json', ), inputs=inputs, is_own=_ours,
+                 describe=lambda _: 'is not a result of this tool')
 
 
 def main(argv=None):

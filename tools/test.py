@@ -14,13 +14,15 @@ import argparse
 import os.path as osp
 import pickle
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mejigclu_mm  # noqa: F401  (registrations)
+from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.cli.launcher_args import add_launcher_arguments, parse_launcher_args
+from mejigclu_mm.cli.output_guard import check_output, write_output
 from mejigclu_mm.runtime import (NonFiniteCheckpointError, NotACheckpointError,
                                  safe_checkpoint_loading)
 from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
@@ -28,6 +30,9 @@ from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mejigclu_mm.transfer import (CheckpointLayoutError, check_finite, describe_uncovered,
                                   key_groups, read_checkpoint_weights, uncovered,
                                   without_ddp_prefix)
+
+TOOL = 'tools/test.py'
+OUT_SUFFIXES = ('.json', '.yaml', '.yml', '.pkl', '.pickle')
 
 
 def parse_args(argv=None):
@@ -82,6 +87,8 @@ def check_checkpoint_covers(model, checkpoint: str, config: str) -> None:
 def main(argv=None):
     quiet_known_warnings()
     args = parse_args(argv)
+    if args.out:  # before any work: never over an input or another tool's file
+        check_output(args.out, TOOL, OUT_SUFFIXES, inputs=(args.config, args.checkpoint))
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -95,8 +102,7 @@ def main(argv=None):
         check_checkpoint_covers(runner.model, args.checkpoint, args.config)
         metrics = runner.test()
     if args.out:
-        import mmengine
-        mmengine.dump(metrics, args.out)
+        write_output(args.out, metrics, TOOL)
     return metrics
 
 

@@ -20,11 +20,12 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import default_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import mejigclu_mm  # noqa: E402,F401
+from mejigclu_mm.cli.dict_action import DictAction  # noqa: E402
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 

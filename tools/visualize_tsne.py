@@ -67,20 +67,17 @@ def parse_args(argv=None):
     return args
 
 
+def _is_png(path: str) -> bool:
+    with open(path, 'rb') as file:
+        return file.read(8) == PNG_SIGNATURE
+
+
 def check_destination(out: str, inputs) -> None:
-    """Refuse an ``--out`` that is not a .png, is an input, or holds something else."""
-    if osp.splitext(out)[1].lower() != '.png':
-        raise SystemExit(f'--out {out}: the picture is written as PNG; give a name ending in '
-                         '.png')
-    for item in inputs:
-        if item and osp.exists(item) and osp.realpath(item) == osp.realpath(out):
-            raise SystemExit(f'--out {out} is an input of this run; write elsewhere')
-    if osp.isdir(out):
-        raise SystemExit(f'--out {out} is a folder')
-    if osp.lexists(out):
-        with open(out, 'rb') as file:
-            if file.read(8) != PNG_SIGNATURE:
-                raise SystemExit(f'--out {out} exists and is not a PNG; refusing to replace it')
+    """Refuse an ``--out`` that is not a .png, is an input, or holds something else than a
+    PNG (:func:`mejigclu_mm.cli.output_guard.check_output`)."""
+    from mejigclu_mm.cli.output_guard import check_output
+    check_output(out, 'tools/visualize_tsne.py', ('.png', ), inputs=inputs, is_own=_is_png,
+                 describe=lambda _: 'is not a PNG; refusing to replace it')
 
 
 def class_names(config: str, num_classes: int, split: str):

@@ -1,10 +1,8 @@
-# mmpretrain's runtime, with this package's components registered.
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+# mmpretrain's runtime, with this package's components registered and the guards of every run.
+_base_ = ['mmpretrain::_base_/default_runtime.py', './run_guards.py']
 
-custom_imports = dict(imports=['mejigclu_mm'], allow_failed_imports=False)
 default_hooks = dict(
     # written atomically; old ones removed only once the new one is complete
     checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
-    # checkpoints load with torch's safe unpickler during the run, and are saved so that they do
-    safe_checkpoint=dict(type='SafeCheckpointHook'))
+    **_base_.guard_hooks)
 log_processor = dict(window_size=10)

@@ -6,8 +6,10 @@ import time
 from typing import Callable, Dict, Sequence
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
+from mejigclu_mm.cli.dict_action import DictAction
+from mejigclu_mm.cli.output_guard import check_output as guard_output
 from mejigclu_mm.evaluation.feature_cache import (FeatureCacheError, cache_key, load_cache,
                                                   save_cache)
 from mejigclu_mm.evaluation.frozen_backbone import RANDOM_INIT, config_features
@@ -134,12 +136,32 @@ def check_finite(feats: dict, source: str) -> None:
                 'learning rate.')
 
 
+def _read_results(path: str):
+    try:
+        with open(path, encoding='utf-8') as file:
+            return json.load(file)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _what_it_holds(path: str) -> str:
+    results = _read_results(path)
+    if isinstance(results, dict):
+        others = [name for name, matches in RESULT_KEYS.items() if matches(results)]
+        if others:
+            return f'holds the results of {others[0]}'
+    if results is None:
+        return 'is not a JSON file'
+    return 'holds JSON that is not this tool\'s results'
+
+
 def check_output(path: str, tool: str, args: argparse.Namespace) -> None:
     """Refuse an ``--out`` path that this tool may not write over (before any work is done).
 
     The tool writes its JSON over nothing but an earlier result of its own (or an empty
     file): never over CONFIG, CHECKPOINT or the ``--features`` cache, another tool's results,
-    or any other file.
+    or any other file (:func:`mejigclu_mm.cli.output_guard.check_output`, the one guard of the
+    tools' outputs; an earlier result is recognised by :data:`RESULT_KEYS`).
 
     Args:
         path (str): The ``--out`` option.
@@ -150,26 +172,12 @@ def check_output(path: str, tool: str, args: argparse.Namespace) -> None:
         SystemExit: naming the file and what it holds.
     """
     _refuse_inputs('--out', path, args, ('config', 'checkpoint', 'features'))
-    if osp.isdir(path):
-        raise SystemExit(f'--out {path} is a folder; give a file name')
-    if not osp.lexists(path) or osp.getsize(path) == 0:
-        return
-    what = 'is not a JSON file'
-    try:
-        with open(path, encoding='utf-8') as file:
-            results = json.load(file)
-    except (ValueError, UnicodeDecodeError):
-        results = None
-    if isinstance(results, dict):
-        if RESULT_KEYS[tool](results):
-            return
-        others = [name for name, matches in RESULT_KEYS.items() if matches(results)]
-        what = (f'holds the results of {others[0]}' if others else
-                'holds JSON that is not this tool\'s results')
-    elif results is not None:
-        what = 'holds JSON that is not this tool\'s results'
-    raise SystemExit(f'--out {path} exists and {what}; it is not written over: give another '
-                     f'--out path (or remove the file)')
+
+    def is_own(candidate: str) -> bool:
+        results = _read_results(candidate)
+        return isinstance(results, dict) and RESULT_KEYS[tool](results)
+
+    guard_output(path, tool, ('.json', ), is_own=is_own, describe=_what_it_holds)
 
 
 def write_json(path: str, results: dict) -> None:

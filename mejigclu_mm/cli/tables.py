@@ -152,7 +152,8 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
 
 def print_and_write_table(tool: str, make_table: Callable[[], str],
                           out: Optional[str]) -> str:
-    """Make the table, print it and write it atomically to ``out`` (a ``.md`` file).
+    """Make the table, print it and write it atomically to ``out`` (a ``.md`` file), marked as
+    this tool's.
 
     Args:
         tool (str): The tool's name, for the messages.
@@ -161,17 +162,19 @@ def print_and_write_table(tool: str, make_table: Callable[[], str],
         out (str, optional): Where to write it too.
 
     Raises:
-        SystemExit: ``out`` is not a ``.md`` file, or ``make_table`` raised (its message).
+        SystemExit: ``out`` is not a ``.md`` file or a file this tool may not write over
+            (:func:`~mejigclu_mm.cli.output_guard.check_output`, before any work), or
+            ``make_table`` raised (its message).
     """
-    from mejigclu_mm.runtime.atomic_write import atomic_write
-    if out and not out.endswith('.md'):
-        raise SystemExit(f'{tool}: --out {out}: the table is Markdown; give a .md file')
+    from mejigclu_mm.cli.output_guard import check_output, write_output
+    writer = f'tools/{tool}.py'
+    if out:
+        check_output(out, writer, ('.md', ))
     try:
         table = make_table()
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f'{tool}: {error}') from None
     print(table)
     if out:
-        with atomic_write(out) as file:
-            file.write(table + '\n')
+        write_output(out, table + '\n', writer)
     return table

@@ -6,8 +6,9 @@ from typing import Iterable, List, Mapping, Tuple
 from mmengine.runner import Runner
 
 # Top-level keys mmengine reads besides the Runner's arguments (runner.py, Runner.from_cfg and
-# build_* methods); a config may set them although its bases do not.
-EXTRA_RUNNER_KEYS = ('runner_type', 'custom_imports', 'model_wrapper_cfg',
+# build_* methods), and GuardedRunner's own ('overwrite'); a config may set them although its
+# bases do not.
+EXTRA_RUNNER_KEYS = ('runner_type', 'overwrite', 'custom_imports', 'model_wrapper_cfg',
                      'find_unused_parameters', 'compile', 'activation_checkpointing',
                      'efficient_conv_bn_eval', 'sync_bn', 'gpu_ids', 'strategy', 'dist_params')
 

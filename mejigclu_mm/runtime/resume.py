@@ -1,11 +1,8 @@
 """What ``--resume`` continues from, and whether that checkpoint fits the run before it loads.
 
-mmengine 0.10.7 resumes from the path written in ``last_checkpoint`` (an absolute path, so a
-moved work dir points at files that are gone), trains from scratch when there is nothing to
-resume ("Auto resumed from the latest checkpoint None"), loads any checkpoint non-strictly and
-fails deep inside the optimizer when it belongs to another model or batch, and takes the
-checkpoint's seed only after the sampler was built with the new run's. The functions here let
-``tools/train.py`` decide all of that before the Runner loads anything.
+``GuardedRunner`` (:mod:`mejigclu_mm.runtime.mmengine_internals`) calls these before anything
+is loaded or written; docs/checkpoints.md ("Exact resume") says what mmengine 0.10.7 does
+without them.
 """
 import os
 import os.path as osp
@@ -15,7 +12,8 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from mmengine.logging import print_log
 
-from mejigclu_mm.runtime import load_checkpoint_file
+from mejigclu_mm.runtime.run_facts import compare_data, compare_settings
+from mejigclu_mm.runtime.safe_checkpoint import load_checkpoint_file
 
 CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
@@ -105,7 +103,8 @@ def read_training_checkpoint(path: str) -> dict:
 
     Returns:
         dict: ``path``, ``epoch``, ``iter``, ``seed`` (None when not saved), ``global_batch``
-        and ``world_size`` (None when saved without ``AtomicCheckpointHook``) and ``shapes``,
+        and ``world_size`` (None when saved without ``AtomicCheckpointHook``), ``run_id`` and
+        ``run_facts`` (None when saved without ``GuardedRunner``) and ``shapes``,
         ``{key: shape}`` of its state dict (``module.`` prefixes removed, as mmengine's resume
         does).
 
@@ -130,7 +129,7 @@ def read_training_checkpoint(path: str) -> dict:
               for key, value in state.items() if torch.is_tensor(value)}
     return dict(path=path, epoch=meta['epoch'], iter=meta['iter'], seed=meta.get('seed'),
                 global_batch=meta.get('global_batch'), world_size=meta.get('world_size'),
-                shapes=shapes)
+                run_id=meta.get('run_id'), run_facts=meta.get('run_facts'), shapes=shapes)
 
 
 def _listed(keys: List[str], limit: int = 6) -> str:
@@ -177,26 +176,60 @@ def resume_mismatches(summary: dict, model: torch.nn.Module,
 
 
 def check_resume_fits(summary: dict, model: torch.nn.Module, global_batch: Optional[int],
-                      world_size: int) -> None:
-    """Refuse to resume from a checkpoint of another model, size or global batch.
+                      world_size: int, facts: Optional[dict] = None) -> List[str]:
+    """Refuse to resume from a checkpoint of another model, size, global batch or optimizer;
+    name the settings that differ otherwise.
 
     Args:
         summary (dict): :func:`read_training_checkpoint`'s result.
         model (nn.Module): The run's model (unwrapped).
         global_batch (int, optional): The run's images per step over all processes.
         world_size (int): The run's number of processes.
+        facts (dict, optional): :func:`~mejigclu_mm.runtime.run_facts.run_facts` of the run,
+            whose settings are compared with the checkpoint's
+            (:func:`~mejigclu_mm.runtime.run_facts.compare_settings`).
+
+    Returns:
+        list[str]: Warnings, one per setting that differs but lets the run continue.
 
     Raises:
         ResumeError: naming the file and every difference, and how to start from its weights.
     """
     problems = resume_mismatches(summary, model, global_batch, world_size)
+    refused, warned = compare_settings(summary.get('run_facts'), facts or {})
+    _refuse(summary, problems + refused)
+    return [f'--resume {summary["path"]}: {line}' for line in warned]
+
+
+def check_resume_data(summary: dict, facts: dict) -> List[str]:
+    """Refuse to resume on data that re-splits ``DisjointSubsetBatchSampler``'s subsets; name
+    a training set of another size otherwise.
+
+    Args:
+        summary (dict): :func:`read_training_checkpoint`'s result.
+        facts (dict): :func:`~mejigclu_mm.runtime.run_facts.run_facts` of the run, with its
+            training dataloader.
+
+    Returns:
+        list[str]: Warnings.
+
+    Raises:
+        ResumeError: naming the file, the split then and now, and what to do.
+    """
+    refused, warned = compare_data(summary.get('run_facts'), facts)
+    _refuse(summary, refused)
+    return [f'--resume {summary["path"]}: {line}' for line in warned]
+
+
+def _refuse(summary: dict, problems: List[str]) -> None:
     if not problems:
         return
     path = summary['path']
     raise ResumeError(
         f'--resume: checkpoint {path} (epoch {summary["epoch"]}, iteration {summary["iter"]}) '
         'does not fit this run:\n  - ' + '\n  - '.join(problems) + '\n'
-        'Resuming continues the same run: same model, same global batch. To start this config '
+        'Resuming continues the same run: same model, global batch, data and optimizer. To '
+        'start this config '
         f'from its weights instead, train without --resume and set load_from={path} (the '
         f'whole model) or model.backbone.init_cfg.checkpoint={path} (the backbone, e.g. a '
         'pretraining checkpoint in a linear or detection config).')

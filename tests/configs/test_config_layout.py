@@ -47,6 +47,16 @@ CHANGED = {
     ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
         'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
         'annotations and label maps against the config before the first step',
+    ('configs/*', 'runner_type'):
+        'one route for the guards (issue 25.2): every config names GuardedRunner '
+        '(configs/_base_/run_guards.py), so any train.py builds the same run',
+    ('configs/*', 'default_hooks.{safe_checkpoint,random_state,dataloader_check,'
+     'non_finite_loss}*'):
+        'the guard hooks tools/train.py used to add to every run are in the configs '
+        '(configs/_base_/run_guards.py), under scoped names that mmdet / mmseg find too',
+    ('configs/mejigclu/benchmarks/mm*/*', 'default_hooks.checkpoint.type'):
+        'the transfer configs save with AtomicCheckpointHook themselves (tools/train.py used '
+        "to swap it in for mmengine's CheckpointHook)",
 }
 
 
@@ -73,8 +83,9 @@ def expand(pattern):
 
 def matches(pattern, config, key):
     configs, keys = pattern
-    return any(fnmatch.fnmatch(config, c) for c in expand(configs)) and fnmatch.fnmatchcase(
-        key, keys.replace('[', '[[]').replace('[[][*]', '[[]*]'))
+    return any(fnmatch.fnmatch(config, c) for c in expand(configs)) and any(
+        fnmatch.fnmatchcase(key, k.replace('[', '[[]').replace('[[][*]', '[[]*]'))
+        for k in expand(keys))
 
 
 def snapshot():

@@ -145,7 +145,8 @@ def test_features_and_out_never_write_over_inputs_or_other_files(fashion_mnist_f
          'meta, state_dict'),
         (knn_eval, ['--out', str(probe_json)],
          f'--out {probe_json} exists and holds the results of linear_probe.py'),
-        (linear_probe, ['--out', str(image)], f'--out {image} exists and is not a JSON file'),
+        # the suffix first, before any work (issue 27.4)
+        (linear_probe, ['--out', str(image)], f'--out {image}: writes .json files'),
         (linear_probe, ['--features', str(tmp_path / 'f.pth'), '--out', str(tmp_path / 'f.pth')],
          'is the FEATURES'),
     ]

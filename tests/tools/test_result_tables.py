@@ -79,7 +79,7 @@ def test_ablation_table_has_the_table4_shape(pretrain_dirs, tmp_path):
     out = tmp_path / 'ablation.md'
     table = ablation_table.main([str(pretrain_dirs['jigclu']), str(pretrain_dirs['mejigclu']),
                                  '--out', str(out)])
-    assert out.read_text().strip() == table
+    assert out.read_text() == f'<!-- written by tools/ablation_table.py -->\n{table}\n'
     header, rows, notes = parse(table)
     assert header == ['L_loc', 'L_clu', 'L_cls', 'overlap', *TRANSFER_COLUMNS]
     assert rows[0][:4] == ['✓', '✓', '', '0.3']
@@ -99,7 +99,7 @@ def test_results_table_one_row_per_initialisation(pretrain_dirs, tmp_path):
     out = tmp_path / 'results.md'
     table = results_table.main([f'MEJigClu={pretrain_dirs["mejigclu"]}',
                                 f'JigClu={pretrain_dirs["jigclu"]}', '--out', str(out)])
-    assert out.read_text().strip() == table
+    assert out.read_text() == f'<!-- written by tools/results_table.py -->\n{table}\n'
     header, rows, notes = parse(table)
     assert header == ['initialisation', *TRANSFER_COLUMNS]
     assert [r[0] for r in rows] == ['MEJigClu', 'JigClu'] and notes == []
@@ -225,6 +225,24 @@ def test_results_table_out_must_be_markdown(tmp_path):
     with pytest.raises(SystemExit):
         results_table.main([f'row={tmp_path / "row"}', '--out', str(tmp_path / 'knn_copy.json')])
     assert (tmp_path / 'knn_copy.json').read_text() == '{}'
+
+
+def test_results_table_writes_over_its_own_table_only(tmp_path):
+    """Issue 27.4: --out notes.md replaced any .md; now only an earlier table of this tool."""
+    import results_table
+    write_frozen_feature_results(tmp_path / 'row', 70.0, 80.0, 99.0)
+    notes, out = tmp_path / 'notes.md', tmp_path / 'results.md'
+    notes.write_text('# my notes\n')
+    with pytest.raises(SystemExit, match=f'--out {notes} exists and was not written by '
+                       'tools/results_table.py; it is not written over'):
+        results_table.main([f'row={tmp_path / "row"}', '--out', str(notes)])
+    assert notes.read_text() == '# my notes\n'
+    table = results_table.main([f'row={tmp_path / "row"}', '--out', str(out)])
+    assert results_table.main([f'row={tmp_path / "row"}', '--out', str(out)]) == table
+    assert out.read_text().endswith(table + '\n')
+    import ablation_table
+    with pytest.raises(SystemExit, match='was written by tools/results_table.py'):
+        ablation_table.main([str(tmp_path / 'row'), '--out', str(out)])
 
 
 @pytest.mark.slow

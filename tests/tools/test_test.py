@@ -91,3 +91,26 @@ def test_names_a_file_that_is_no_checkpoint(tmp_path):
                                          f'an HTML page'):
         test_tool.main([str(LINEAR), str(src), '--work-dir', str(tmp_path / 'test'),
                         '--cfg-options', 'model.backbone.init_cfg=None'])
+
+
+def test_out_is_checked_before_any_work(tmp_path):
+    """Issue 27.4: --out x.pth ran the whole test before failing on the suffix, and --out
+    replaced any file (a detectron2 .pkl, a knn.json). Refused before the config is read."""
+    import pickle
+
+    import test as test_tool
+    missing = str(tmp_path / 'no_such_checkpoint.pth')
+    with pytest.raises(SystemExit, match=r'--out .*x.pth: writes .json / .yaml / .yml / .pkl'):
+        test_tool.main([str(LINEAR), missing, '--out', str(tmp_path / 'x.pth')])
+    foreign = tmp_path / 'model_final.pkl'
+    foreign.write_bytes(pickle.dumps({'model': {'w': [1.0]}, '__author__': 'detectron2'}))
+    knn = tmp_path / 'knn.json'
+    knn.write_text('{"knn": {"top1": 50.0}}')
+    for path in (foreign, knn):
+        before = path.read_bytes()
+        with pytest.raises(SystemExit, match=f'--out {path} exists and was not written by '
+                           'tools/test.py'):
+            test_tool.main([str(LINEAR), missing, '--out', str(path)])
+        assert path.read_bytes() == before
+    with pytest.raises(SystemExit, match='is an input of this tool'):
+        test_tool.main([str(LINEAR), str(knn), '--out', str(knn)])

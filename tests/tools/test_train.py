@@ -136,50 +136,16 @@ def test_amp_without_a_gpu_is_refused_with_what_to_do(tmp_path):
                          '--amp-dtype', 'bfloat16'])
 
 
-def test_every_run_gets_the_random_state_dataloader_check_and_non_finite_loss_hooks():
-    cfg = merged([str(ROOT / CONFIGS['jigclu'])])
-    assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook',  # the config's own
-                                                     'KNNMonitorHook',
-                                                     'mmpretrain.RandomStateHook',
-                                                     'mmpretrain.DataloaderCheckHook',
-                                                     'mmpretrain.NonFiniteLossHook']
-    # a config's own entries are kept and not doubled
-    import train as train_tool
-    cfg.custom_hooks = [dict(type='ChannelsLastHook'),
-                        dict(type='RandomStateHook', seed_samples=False)]
-    cfg = train_tool.add_hooks(cfg)
-    assert [h['type'] for h in cfg.custom_hooks] == ['ChannelsLastHook', 'RandomStateHook',
-                                                     'mmpretrain.DataloaderCheckHook',
-                                                     'mmpretrain.NonFiniteLossHook']
-
-
-def one_config_per_kind():
-    """A config of each kind (the first of each folder): pretraining, linear, detection,
-    segmentation."""
-    return [str(sorted((ROOT / 'configs' / folder).glob('*.py'))[0].relative_to(ROOT))
-            for folder in ('pretrain', 'linear', 'det', 'seg')
-            if list((ROOT / 'configs' / folder).glob('*.py'))]
-
-
-@pytest.mark.parametrize('config', one_config_per_kind())
-def test_every_config_saves_atomically_and_stops_on_a_non_finite_loss(config):
-    """Pretraining, linear, detection and segmentation configs alike: mmengine's
-    CheckpointHook becomes AtomicCheckpointHook with the config's arguments."""
+def test_a_config_that_names_no_runner_gets_the_guarded_runner():
+    """Our configs name GuardedRunner themselves; one from elsewhere gets it here."""
     from mmengine.config import Config
-    own = Config.fromfile(ROOT / config).default_hooks.checkpoint
-    cfg = merged([str(ROOT / config)])
-    checkpoint = cfg.default_hooks.checkpoint
-    assert checkpoint.type == 'mmpretrain.AtomicCheckpointHook'
-    assert {k: v for k, v in checkpoint.items() if k != 'type'} == \
-        {k: v for k, v in own.items() if k != 'type'}
-    assert 'mmpretrain.NonFiniteLossHook' in [h['type'] for h in cfg.custom_hooks]
-
-
-def test_a_checkpoint_hook_of_another_kind_is_kept():
-    import train as train_tool
     cfg = merged([str(ROOT / CONFIGS['jigclu'])])
-    cfg.default_hooks.checkpoint = dict(type='MyCheckpointHook', interval=3)
-    assert train_tool.add_hooks(cfg).default_hooks.checkpoint.type == 'MyCheckpointHook'
+    assert cfg.runner_type == 'mmpretrain.GuardedRunner'
+    assert Config.fromfile(ROOT / CONFIGS['jigclu']).runner_type == cfg.runner_type
+    import train as train_tool
+    foreign = Config(dict(model=dict(type='x')))
+    args = train_tool.parse_args(['foreign.py'])
+    assert train_tool.merge_args(foreign, args).runner_type == 'mmpretrain.GuardedRunner'
 
 
 # --- nothing lost: the work dir (refusals before anything is built) ---
@@ -244,12 +210,19 @@ def tiny_run(name, data_root, work_dir, *options, epochs=1, config=None, extra=(
         *options])
 
 
+def my_config_text():
+    """A user's 1-line config inside the work dir it trains into (issue 27.2)."""
+    return f"_base_ = ['{ROOT / CONFIGS['mejigclu']}']\n"
+
+
 @pytest.fixture(scope='module')
 def mejigclu_batch_8(fashion_mnist_format_root, tmp_path_factory, batch_options):
-    """A MEJigClu checkpoint of one epoch at a global batch of 8."""
+    """A MEJigClu checkpoint of one epoch at a global batch of 8, trained from a config that
+    lies in the work dir (``my_config.py``)."""
     work_dir = tmp_path_factory.mktemp('mejigclu_b8')
+    (work_dir / 'my_config.py').write_text(my_config_text())
     tiny_run('mejigclu', fashion_mnist_format_root, work_dir,
-             *batch_options(CONFIGS['mejigclu'], 8))
+             *batch_options(CONFIGS['mejigclu'], 8), config=str(work_dir / 'my_config.py'))
     return work_dir / 'epoch_1.pth'
 
 
@@ -339,3 +312,107 @@ def test_a_moved_work_dir_resumes_from_its_own_checkpoint(fashion_mnist_format_r
     assert runner.iter == 2 * 7 and (moved / 'epoch_2.pth').exists()
     log = sorted(moved.glob('*/*.log'))[-1].read_text()
     assert 'resumed epoch: 1, iter: 7' in log
+
+
+# --- the run guards reach every run; resume continues only the run it names (issue 27) ---
+
+BENCHMARKS = 'configs/mejigclu/benchmarks/'
+GUARDED_KINDS = [CONFIGS['mejigclu'], CONFIGS['jigclu'],
+                 'configs/mocov2/mocov2_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py',
+                 BENCHMARKS + 'resnet18-cifar_1xb256-linear-steplr-100e_fashion-mnist.py',
+                 BENCHMARKS + 'mmdetection/faster-rcnn_r50_fpn_syncbn_1x_coco.py',
+                 BENCHMARKS + 'mmsegmentation/pspnet_r18-cifar_1xb8-6e_fashion-scenes.py']
+
+
+@pytest.mark.parametrize('config', GUARDED_KINDS)
+def test_a_config_read_by_any_train_py_carries_every_guard(config):
+    """What mmpretrain's / mmdet's / mim's train.py read (Config.fromfile, RUNNERS.build):
+    GuardedRunner and every guard hook, nothing left for tools/train.py to add."""
+    from mmengine.config import Config
+
+    from mejigclu_mm.runtime.config_checks import pipeline_warnings
+    from mejigclu_mm.runtime.guard_hooks import GUARD_HOOKS, complete_guard_hooks
+    cfg = Config.fromfile(ROOT / config)
+    assert cfg.runner_type == 'mmpretrain.GuardedRunner'
+    assert {key: cfg.default_hooks[key]['type'] for key in GUARD_HOOKS} == \
+        {key: f'mmpretrain.{name}' for key, name in GUARD_HOOKS.items()}
+    assert cfg.default_hooks.checkpoint.type.split('.')[-1] == 'AtomicCheckpointHook'
+    assert complete_guard_hooks(cfg) == [] and pipeline_warnings(cfg) == []
+
+
+def files_of(folder):
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in folder.rglob('*') if path.is_file()}
+
+
+@pytest.mark.slow
+def test_a_config_inside_the_work_dir_is_not_replaced_by_the_record(mejigclu_batch_8):
+    from mejigclu_mm.runtime.config_dump import HEADER
+    work_dir = mejigclu_batch_8.parent
+    assert (work_dir / 'my_config.py').read_text() == my_config_text()  # the user's own
+    records = sorted(work_dir.glob('my_config.*.py'))
+    assert len(records) == 1 and records[0].read_text().startswith(HEADER)
+
+
+@pytest.mark.slow
+def test_resume_into_a_work_dir_with_another_runs_checkpoints_is_refused(
+        mejigclu_batch_8, fashion_mnist_format_root, tmp_path, batch_options):
+    other = tmp_path / 'A'
+    other.mkdir()
+    (other / 'epoch_2.pth').write_bytes(b'another run')
+    with pytest.raises(SystemExit) as error:
+        tiny_run('mejigclu', fashion_mnist_format_root, other,
+                 *batch_options(CONFIGS['mejigclu'], 8), epochs=2,
+                 extra=['--resume', str(mejigclu_batch_8)])
+    assert f'--resume {mejigclu_batch_8}: work dir {other} holds checkpoints of another run ' \
+           '(epoch_2.pth)' in str(error.value)
+    assert files_of(other) == {'epoch_2.pth': b'another run'}  # refused before any write
+
+
+@pytest.mark.slow
+def test_a_refused_resume_leaves_the_work_dir_as_it_was(mejigclu_batch_8, fashion_mnist_format_root,
+                                                        batch_options):
+    work_dir = mejigclu_batch_8.parent
+    before = files_of(work_dir)
+    with pytest.raises(SystemExit, match='global batch: 8 images per step when it was saved'):
+        tiny_run('mejigclu', fashion_mnist_format_root, work_dir,
+                 *batch_options(CONFIGS['mejigclu'], 16), epochs=2, extra=['--resume'],
+                 config=str(work_dir / 'my_config.py'))
+    after = files_of(work_dir)
+    assert {name: after.get(name) for name in before} == before  # config record, run.json, ...
+    # only the refused run's own log folder is new
+    assert len({name.split('/')[0] for name in set(after) - set(before)}) <= 1
+
+
+@pytest.mark.slow
+def test_resume_on_a_dataset_of_another_size_is_refused(mejigclu_batch_8,
+                                                        fashion_mnist_format_root, tmp_path,
+                                                        batch_options):
+    message = refused_resume(tmp_path, 'mejigclu', fashion_mnist_format_root, tmp_path,
+                             *batch_options(CONFIGS['mejigclu'], 8),
+                             'train_dataloader.dataset.indices=48', epochs=2,
+                             extra=['--resume', str(mejigclu_batch_8)])
+    assert "DisjointSubsetBatchSampler's subsets (split_seed, subsets, dataset length)" in message
+    assert 'every image change its subset' in message
+    assert ', 60) when saved' in message and ', 48) now' in message
+
+
+@pytest.mark.slow
+def test_resume_after_an_overwrite_run_that_saved_nothing_is_refused(
+        mejigclu_batch_8, fashion_mnist_format_root, tmp_path, batch_options):
+    import shutil
+    work_dir = tmp_path / 'w'
+    shutil.copytree(mejigclu_batch_8.parent, work_dir)
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_1.pth'))
+    # a new run over it with --overwrite that stops before its first save
+    with pytest.raises(Exception):
+        tiny_run('mejigclu', tmp_path / 'missing_data', work_dir,
+                 *batch_options(CONFIGS['mejigclu'], 8), extra=['--overwrite'])
+    assert (work_dir / 'epoch_1.pth').read_bytes() == mejigclu_batch_8.read_bytes()
+    with pytest.raises(SystemExit) as error:
+        tiny_run('mejigclu', fashion_mnist_format_root, work_dir,
+                 *batch_options(CONFIGS['mejigclu'], 8), epochs=2, extra=['--resume'])
+    message = str(error.value)
+    assert f'the last run started in {work_dir}' in message and 'with overwrite' in message
+    assert 'the last run saved no checkpoint' in message
+    assert f'name its checkpoint: --resume {work_dir / "epoch_1.pth"}' in message

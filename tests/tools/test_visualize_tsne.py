@@ -101,7 +101,7 @@ def test_the_picture_never_replaces_anything_else(tmp_path):
     with pytest.raises(SystemExit, match='exists and is not a PNG'):
         visualize_tsne.main([str(path), '--out', str(not_png)])
     assert not_png.read_text() == 'my notes'
-    with pytest.raises(SystemExit, match='written as PNG'):
+    with pytest.raises(SystemExit, match='writes .png files'):
         visualize_tsne.main([str(path), '--out', str(tmp_path / 'tsne.jpg')])
     with pytest.raises(SystemExit, match='does not exist'):
         visualize_tsne.main([str(tmp_path / 'missing.npz'), '--out', str(tmp_path / 'a.png')])

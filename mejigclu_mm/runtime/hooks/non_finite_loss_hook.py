@@ -25,7 +25,8 @@ class NonFiniteLossHook(Hook):
     epoch and the terms that are not finite, before any checkpoint of that iteration is saved
     (its priority runs it before ``CheckpointHook``). Under distributed training the ranks agree
     (one all-reduce of a flag per iteration), so every rank stops at the same iteration.
-    ``tools/train.py`` adds it to every run (pretraining, linear, detection, segmentation).
+    Every config lists it (``configs/_base_/run_guards.py``): pretraining, linear, detection,
+    segmentation.
 
     Args:
         interval (int): Check every ``interval`` iterations. Defaults to 1 (every iteration: the

@@ -19,7 +19,8 @@ class RandomStateHook(Hook):
     repeats epochs 1-2 but not epoch 3 (mmengine 0.10.7 reseeds on resume and its default
     ``worker_init_fn`` seeds fresh workers from the seed alone). With it the per-iteration
     losses and the weights of the resumed run equal the uninterrupted run's
-    (``tests/tools/test_train_resume.py``). ``tools/train.py`` adds it to every run. It:
+    (``tests/tools/test_train_resume.py``). Every config lists it
+    (``configs/_base_/run_guards.py``). It:
 
     - stores the main process's python / numpy / torch / CUDA generator states of every rank in
       the checkpoint under ``'random_states'`` (tensors, ints, tuples: loadable with

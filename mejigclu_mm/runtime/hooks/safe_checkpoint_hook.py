@@ -1,10 +1,8 @@
 """A hook that gives a run safe checkpoint loading and checkpoints that load safely."""
-import functools
-
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 
-from mejigclu_mm.runtime.safe_checkpoint import safe_checkpoint_loading
+from mejigclu_mm.runtime.mmengine_internals import wrap_loading_methods
 from mmpretrain.registry import HOOKS
 
 
@@ -40,42 +38,25 @@ def drop_statistics_functions(checkpoint: dict) -> int:
     return changed
 
 
-# The Runner methods that load checkpoints in train() / val() / test(): weight initialisation
-# (init_cfg) and load_or_resume (load_from, --resume)
-LOADING_METHODS = ('_init_model_weights', 'load_or_resume')
-
-
-def _run_with_safe_loading(method):
-    @functools.wraps(method)
-    def safely(*args, **kwargs):
-        with safe_checkpoint_loading():
-            return method(*args, **kwargs)
-    safely.safe_checkpoint_loading = True
-    return safely
-
-
 @HOOKS.register_module()
 class SafeCheckpointHook(Hook):
     """Load checkpoints with the safe loader during the run, and save ones that load safely.
 
-    ``before_run`` wraps this runner's own loading steps (``_init_model_weights`` for
-    ``init_cfg``, ``load_or_resume`` for ``load_from`` and ``--resume``; mmengine's Runner calls
-    both after ``before_run``) in :func:`~mejigclu_mm.runtime.safe_checkpoint_loading`, so the safe
-    loader is in place exactly while they run, and mmengine's is back when they return or raise
-    (mmengine calls no hook when a run fails, so a block held from ``before_run`` to
-    ``after_run`` would outlive a failed run). ``before_save_checkpoint`` applies
-    :func:`drop_statistics_functions`. The configs list it in ``default_hooks``
-    (``configs/_base_/default_runtime.py``) and ``tools/train.py`` adds it to every run, so
-    importing the package changes nothing for other code.
+    ``before_run`` runs this runner's own loading steps (``init_cfg``, ``load_from``,
+    ``--resume``) inside :func:`~mejigclu_mm.runtime.safe_checkpoint_loading`
+    (:func:`~mejigclu_mm.runtime.mmengine_internals.wrap_loading_methods`; a ``GuardedRunner``
+    does so itself), so the safe loader is in place exactly while they run, and mmengine's is
+    back when they return or raise (mmengine calls no hook when a run fails, so a block held
+    from ``before_run`` to ``after_run`` would outlive a failed run). ``before_save_checkpoint``
+    applies :func:`drop_statistics_functions`. Every config lists it in ``default_hooks``
+    (``configs/_base_/run_guards.py``), so importing the package changes nothing for other
+    code.
     """
 
     priority = 'HIGHEST'  # before any other hook's before_run could load a checkpoint
 
     def before_run(self, runner) -> None:
-        for name in LOADING_METHODS:
-            method = getattr(runner, name)
-            if not getattr(method, 'safe_checkpoint_loading', False):
-                setattr(runner, name, _run_with_safe_loading(method))
+        wrap_loading_methods(runner)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         drop_statistics_functions(checkpoint)

@@ -8,6 +8,7 @@ _base_ = [
     '../../../_base_/models/faster-rcnn_r18-cifar_fpn.py',
     '../../../_base_/datasets/deepforest_detection.py',
     'mmdet::_base_/default_runtime.py',
+    '../../../_base_/run_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -30,8 +31,8 @@ param_scheduler = [
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
                 dict(type='mmpretrain.DetectionDataCheckHook')]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=12),
-                     logger=dict(type='LoggerHook', interval=5))
+default_hooks = dict(checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', interval=12),
+                     logger=dict(type='LoggerHook', interval=5), **_base_.guard_hooks)
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(

@@ -14,6 +14,7 @@ _base_ = [
     '../../../_base_/models/faster-rcnn_r18-cifar_fpn.py',
     '../../../_base_/datasets/fashion-scenes_detection.py',
     'mmdet::_base_/default_runtime.py',
+    '../../../_base_/run_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -48,8 +49,8 @@ param_scheduler = [
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
                 dict(type='mmpretrain.DetectionDataCheckHook')]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=max_epochs),
-                     logger=dict(type='LoggerHook', interval=20))
+default_hooks = dict(checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', interval=max_epochs),
+                     logger=dict(type='LoggerHook', interval=20), **_base_.guard_hooks)
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(

@@ -13,6 +13,7 @@
 _base_ = [
     '../../../_base_/datasets/fashion-scenes_segmentation.py',
     'mmseg::_base_/default_runtime.py',
+    '../../../_base_/run_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -67,9 +68,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs),
+    checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', by_epoch=True, interval=max_epochs),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    **_base_.guard_hooks)
 log_processor = dict(by_epoch=True)
 # mmseg's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
 # the same process would log into the first run's folder. Without a name each run gets its own.

@@ -10,7 +10,8 @@
 # Data: data/VOCdevkit/VOC2012 in mmseg's layout (SegmentationClassAug + ImageSets/Segmentation/
 # aug.txt, see mmseg's docs/en/user_guides/2_dataset_prepare.md). Set the backbone with
 #   --cfg-options model.backbone.init_cfg.checkpoint=CKPT   (pretraining or converted file)
-_base_ = 'mmseg::pspnet/pspnet_r50-d8_4xb4-20k_voc12aug-512x512.py'
+_base_ = ['mmseg::pspnet/pspnet_r50-d8_4xb4-20k_voc12aug-512x512.py',
+          '../../../_base_/run_guards.py']
 
 custom_imports = dict(imports=['mejigclu_mm'], allow_failed_imports=False)
 model = dict(
@@ -31,7 +32,9 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(log_metric_by_epoch=True),
-    checkpoint=dict(by_epoch=True, interval=10, max_keep_ckpts=3))
+    checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', by_epoch=True, interval=10,
+                    max_keep_ckpts=3),
+    **_base_.guard_hooks)
 log_processor = dict(by_epoch=True)
 # the label maps checked against the classes, ignore_index and the heads before the first step
 custom_hooks = [dict(type='mmpretrain.SegmentationDataCheckHook')]
