@@ -21,7 +21,9 @@ file (``module.encoder.`` for the official JigClu file, ``backbone.`` for ours, 
 backbone alone). Without one, the backbone is found when only one stands in the file, leaving
 out momentum copies and aliases of the same weights; otherwise the file is refused with the
 candidate prefixes listed. Only the backbone's tensors are taken; the rest is listed as
-dropped, and NaN / Inf weights are refused.
+dropped, and NaN / Inf weights are refused. A ResNet of another depth of the same block kind as
+the module (ResNet-34 for a ResNet-18, ResNet-101 for a ResNet-50) is refused naming both depths:
+its first blocks of each stage would fit the module and the rest be dropped.
 """
 import re
 from collections import Counter, OrderedDict
@@ -35,6 +37,7 @@ from torch import nn
 from mejigclu_mm.runtime import load_checkpoint_file
 from mejigclu_mm.transfer.finite_weights import check_finite
 from mejigclu_mm.transfer.formats import torchvision_name
+from mejigclu_mm.transfer.resnet_keys import RESNET_STAGE_BLOCKS, BackboneError, infer_resnet_depth
 from mejigclu_mm.transfer.state_match import describe_uncovered, key_groups, uncovered, with_prefix
 
 # A ResNet's tensors under torchvision's (and mmpretrain's, mmdet's) names.
@@ -296,6 +299,39 @@ def _nothing_found(weights: CheckpointWeights, target: _Target,
         f'{groups}')
 
 
+def _resnet_depth(state) -> Optional[Tuple[int, str]]:
+    """(depth, block kind) of the ResNet whose torchvision names ``state`` holds, else None."""
+    try:
+        return infer_resnet_depth(state)
+    except BackboneError:
+        return None
+
+
+def _check_depth(weights: CheckpointWeights, module: nn.Module, prefixes: Sequence[str]) -> None:
+    """Refuse a ResNet of another depth but the same block kind as ``module`` under a prefix.
+
+    Of another block kind the shapes differ, which the missing-tensor check reports.
+
+    Raises:
+        CheckpointLayoutError: naming both depths.
+    """
+    model = _resnet_depth(module.state_dict())
+    if model is None:
+        return
+    for prefix in prefixes:
+        found = _resnet_depth(with_prefix(weights.tensors, prefix))
+        if found is None or found[1] != model[1] or found[0] == model[0]:
+            continue
+        stages = {depth: RESNET_STAGE_BLOCKS[depth][1] for depth in (found[0], model[0])}
+        raise CheckpointLayoutError(
+            f'{weights.path} holds a ResNet-{found[0]} under "{prefix}" ({found[1]} blocks per '
+            f'stage {list(stages[found[0]])}) and the model\'s {type(module).__name__} is a '
+            f'ResNet-{model[0]} ({list(stages[model[0]])}): a backbone checkpoint must be of the '
+            f'model\'s depth (loading it would keep the first blocks of each stage and drop the '
+            f'rest). Set the model\'s depth to {found[0]} (e.g. --cfg-options '
+            f'model.backbone.depth={found[0]}) or give a ResNet-{model[0]} checkpoint')
+
+
 def _group(name: str, prefix: str, others: Sequence[str]) -> str:
     """The group a dropped tensor is listed under: 'module.encoder.fc_clu', 'neck', ...
 
@@ -338,7 +374,15 @@ def resolve_backbone(weights: CheckpointWeights, prefix: Optional[str] = None,
         NonFiniteCheckpointError: some of its tensors are NaN or Inf.
     """
     target = _Target(module)
-    chosen, note, complete = _choose(weights, target, prefix)
+    try:
+        chosen, note, complete = _choose(weights, target, prefix)
+    except CheckpointLayoutError:
+        if module is not None:  # a file of another depth says so rather than what is missing
+            _check_depth(weights, module, [_normalise(prefix)] if prefix is not None else
+                         _Target(None).prefixes(list(weights.tensors)))
+        raise
+    if module is not None:
+        _check_depth(weights, module, [chosen])
     state = OrderedDict()
     dropped = Counter()
     candidates = sorted(set(complete) - {chosen}, key=len, reverse=True)
