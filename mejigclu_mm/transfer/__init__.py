@@ -8,6 +8,7 @@ from mejigclu_mm.transfer.detectron2_settings import (detectron2_command_line, d
 from mejigclu_mm.transfer.finite_weights import check_finite
 from mejigclu_mm.transfer.formats import (NAME_PIECES, from_detectron2, to_detectron2, to_mmdet,
                                           to_timm, to_torchvision, torchvision_name)
+from mejigclu_mm.transfer.loaded_backbone_hook import BackboneLoadedHook, BackboneNotLoadedError
 from mejigclu_mm.transfer.resnet_keys import (BackboneError, check_complete_resnet,
                                               check_standard_stem, expected_resnet_keys,
                                               infer_resnet_depth)
@@ -22,5 +23,6 @@ __all__ = [
     'to_detectron2', 'to_mmdet', 'to_timm', 'to_torchvision', 'torchvision_name', 'BackboneError',
     'check_complete_resnet', 'check_standard_stem', 'expected_resnet_keys', 'infer_resnet_depth',
     'describe_uncovered', 'key_groups', 'uncovered', 'without_ddp_prefix',
-    'PretrainedCheckpointError', 'StrictPretrainedInit'
+    'PretrainedCheckpointError', 'StrictPretrainedInit', 'BackboneLoadedHook',
+    'BackboneNotLoadedError'
 ]

@@ -42,6 +42,9 @@ CHANGED = {
     ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
         'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
         'annotations and label maps against the config before the first step',
+    ('configs/mejigclu/benchmarks/{,mmdetection/,mmsegmentation/}*.py', 'custom_hooks*'):
+        'issue 27.7: BackboneLoadedHook (configs/_base_/transfer_guards.py) stops a transfer run '
+        'whose backbone loaded nothing of the checkpoint it names',
 }
 
 

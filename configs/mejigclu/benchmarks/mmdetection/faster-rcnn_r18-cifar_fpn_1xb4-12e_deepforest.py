@@ -8,6 +8,7 @@ _base_ = [
     '../../../_base_/models/faster-rcnn_r18-cifar_fpn.py',
     '../../../_base_/datasets/deepforest_detection.py',
     'mmdet::_base_/default_runtime.py',
+    '../../../_base_/transfer_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -29,7 +30,7 @@ param_scheduler = [
 # against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.DetectionDataCheckHook')]
+                dict(type='mmpretrain.DetectionDataCheckHook')] + _base_.transfer_guard_hooks
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=12),
                      logger=dict(type='LoggerHook', interval=5))
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in

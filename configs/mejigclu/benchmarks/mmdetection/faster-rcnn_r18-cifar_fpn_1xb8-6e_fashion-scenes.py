@@ -14,6 +14,7 @@ _base_ = [
     '../../../_base_/models/faster-rcnn_r18-cifar_fpn.py',
     '../../../_base_/datasets/fashion-scenes_detection.py',
     'mmdet::_base_/default_runtime.py',
+    '../../../_base_/transfer_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -47,7 +48,7 @@ param_scheduler = [
 # against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.DetectionDataCheckHook')]
+                dict(type='mmpretrain.DetectionDataCheckHook')] + _base_.transfer_guard_hooks
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=max_epochs),
                      logger=dict(type='LoggerHook', interval=20))
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in

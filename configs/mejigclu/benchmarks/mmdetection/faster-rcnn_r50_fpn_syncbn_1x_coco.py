@@ -4,7 +4,10 @@
 # 1x schedule (12 epochs, batch 16 = 8 GPUs x 2, lr 0.02).
 # Give the converted backbone (tools/convert_weights.py SRC DST --to mmdet) with
 #   --cfg-options model.backbone.init_cfg.checkpoint=DST
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+_base_ = [
+    'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    '../../../_base_/transfer_guards.py',
+]
 
 custom_imports = dict(imports=['mejigclu_mm'], allow_failed_imports=False)
 norm_cfg = dict(type='SyncBN', requires_grad=True)
@@ -30,7 +33,7 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # the annotations checked against the classes and the heads before the first step
-custom_hooks = [dict(type='mmpretrain.DetectionDataCheckHook')]
+custom_hooks = [dict(type='mmpretrain.DetectionDataCheckHook')] + _base_.transfer_guard_hooks
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in
 # the same process would log into the first run's folder. Without a name each run gets its own.
 visualizer = dict(
