@@ -15,6 +15,9 @@ from mejigclu_mm.transfer.resnet_keys import (BackboneError, check_complete_resn
 from mejigclu_mm.transfer.state_match import (describe_uncovered, key_groups, uncovered,
                                               without_ddp_prefix)
 from mejigclu_mm.transfer.strict_pretrained import PretrainedCheckpointError, StrictPretrainedInit
+from mejigclu_mm.transfer.transfer_guard import (GuardVerdict, TransferGuardError,
+                                                 check_transfer_model, compare_backbones)
+from mejigclu_mm.transfer.transfer_guard_hook import TransferGuardHook
 
 __all__ = [
     'BackboneWeights', 'CheckpointLayoutError', 'CheckpointWeights', 'checkpoint_weights',
@@ -24,5 +27,6 @@ __all__ = [
     'check_complete_resnet', 'check_standard_stem', 'expected_resnet_keys', 'infer_resnet_depth',
     'describe_uncovered', 'key_groups', 'uncovered', 'without_ddp_prefix',
     'PretrainedCheckpointError', 'StrictPretrainedInit', 'BackboneLoadedHook',
-    'BackboneNotLoadedError'
+    'BackboneNotLoadedError', 'GuardVerdict', 'TransferGuardError', 'check_transfer_model',
+    'compare_backbones', 'TransferGuardHook'
 ]

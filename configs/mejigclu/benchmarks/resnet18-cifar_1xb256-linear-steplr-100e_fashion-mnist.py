@@ -48,7 +48,9 @@ optim_wrapper = dict(
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 # Speed only, on a GPU (a no-op on the CPU): NHWC convolutions (docs/speed.md)
-custom_hooks = [dict(type='ChannelsLastHook')] + _base_.transfer_guard_hooks
+custom_hooks = [
+    dict(type='ChannelsLastHook'), _base_.backbone_loaded_hook,
+    dict(_base_.transfer_guard_hook, pretraining=_base_.fashion_mnist_pretraining)]
 val_cfg = dict()
 test_cfg = dict()
 # the batch lr 10 is set for (mmengine's auto_scale_lr)

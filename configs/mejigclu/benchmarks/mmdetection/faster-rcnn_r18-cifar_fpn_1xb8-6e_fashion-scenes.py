@@ -48,7 +48,9 @@ param_scheduler = [
 # against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.DetectionDataCheckHook')] + _base_.transfer_guard_hooks
+                dict(type='mmpretrain.DetectionDataCheckHook'),
+                _base_.backbone_loaded_hook,
+                dict(_base_.transfer_guard_hook, pretraining=_base_.fashion_mnist_pretraining)]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=max_epochs),
                      logger=dict(type='LoggerHook', interval=20))
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in

@@ -60,7 +60,9 @@ param_scheduler = [
 # NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md); the label maps checked
 # against the classes, ignore_index and the heads before the first step.
 custom_hooks = [dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.SegmentationDataCheckHook')] + _base_.transfer_guard_hooks
+                dict(type='mmpretrain.SegmentationDataCheckHook'),
+                _base_.backbone_loaded_hook,
+                dict(_base_.transfer_guard_hook, pretraining=_base_.fashion_mnist_pretraining)]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=True),
