@@ -43,8 +43,9 @@ CHANGED = {
         'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
         'annotations and label maps against the config before the first step',
     ('configs/mejigclu/benchmarks/{,mmdetection/,mmsegmentation/}*.py', 'custom_hooks*'):
-        'issue 27.7: BackboneLoadedHook (configs/_base_/transfer_guards.py) stops a transfer run '
-        'whose backbone loaded nothing of the checkpoint it names',
+        'issues 27.7 / 26.5 (configs/_base_/transfer_guards.py): BackboneLoadedHook stops a '
+        'transfer run whose backbone loaded nothing of the checkpoint it names; TransferGuardHook '
+        'one whose backbone computes something else than the pretrained network on a real photo',
 }
 
 
