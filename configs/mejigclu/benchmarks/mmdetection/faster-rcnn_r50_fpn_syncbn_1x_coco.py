@@ -20,7 +20,25 @@ model = dict(
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(
         bbox_head=dict(
-            type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg)))
+            type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg)),
+    test_cfg=dict(rpn=dict(nms_pre=6000, max_per_img=1000)))  # see below
+
+# Where the papers are silent, the reference code: detectron2's Base-RCNN-FPN.yaml, on which the
+# official JigClu detection/configs/R50-JigClu.yaml builds (issue 26.4):
+# - warm-up 1000 iterations (detectron2's WARMUP_ITERS; mmdet's 500), factor 0.001 as both;
+# - no weight decay on norm layers (detectron2's WEIGHT_DECAY_NORM: 0; mmdet decays them);
+# - 6000 / 1000 RPN proposals before / after NMS at test (R50-JigClu.yaml's PRE_NMS_TOPK_TEST /
+#   POST_NMS_TOPK_TEST; mmdet's 1000 / 1000).
+# Not reproduced, stated: detectron2's TEST.PRECISE_BN (BN statistics re-estimated on 200
+# training batches before each evaluation). mmpretrain's PreciseBNHook runs an mmpretrain
+# classifier's own loss-free forward on its dataloader and is not written for mmdet's
+# detectors and their data samples; with norm_eval=False the evaluated statistics are the
+# running averages of training (mmdet's usual).
+optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=1000),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[8, 11], gamma=0.1),
+]
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
