@@ -30,10 +30,10 @@ model = dict(
 # - 6000 / 1000 RPN proposals before / after NMS at test (R50-JigClu.yaml's PRE_NMS_TOPK_TEST /
 #   POST_NMS_TOPK_TEST; mmdet's 1000 / 1000).
 # Not reproduced, stated: detectron2's TEST.PRECISE_BN (BN statistics re-estimated on 200
-# training batches before each evaluation). mmpretrain's PreciseBNHook runs an mmpretrain
-# classifier's own loss-free forward on its dataloader and is not written for mmdet's
-# detectors and their data samples; with norm_eval=False the evaluated statistics are the
-# running averages of training (mmdet's usual).
+# training batches of 8 before each evaluation); the evaluated statistics are the running
+# averages of training (mmdet's usual). mmpretrain's PreciseBNHook (after each epoch, the
+# model's tensor-mode forward on training batches) is untested here with mmdet's detectors and
+# SyncBN; to try it: custom_hooks += [dict(type='mmpretrain.PreciseBNHook', num_samples=1600)].
 optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=1000),
