@@ -29,7 +29,7 @@ import pickle
 import sys
 import tempfile
 from collections import Counter
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 import torch
 
@@ -40,6 +40,7 @@ from mejigclu_mm.transfer import (BackboneError, CheckpointLayoutError, check_co
                                   detectron2_settings_yaml, read_checkpoint_weights,
                                   resolve_backbone, to_detectron2, to_mmdet, to_timm,
                                   to_torchvision)
+from mejigclu_mm.transfer.checkpoint_layouts import EMA_CHOICES
 
 WRITERS = {'mmdet': to_mmdet, 'torchvision': to_torchvision, 'timm': to_timm,
            'detectron2': to_detectron2}
@@ -114,7 +115,7 @@ def _text_to(text: str) -> Callable[[str], None]:
 
 
 def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
-            allow_nonstandard_stem: bool = False) -> dict:
+            allow_nonstandard_stem: bool = False, ema: Optional[str] = None) -> dict:
     """Convert ``src`` into ``dst`` (and its settings for detectron2); returns the written object.
 
     Args:
@@ -125,8 +126,10 @@ def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
             it. Defaults to 'auto'.
         allow_nonstandard_stem (bool): Write torchvision / timm / detectron2 files from a backbone
             whose stem they do not have (with a warning). Defaults to False.
+        ema (str, optional): For a checkpoint of mmengine's EMAHook: 'averaged' (the EMA
+            weights, the default) or 'trained' (those trained by gradient).
     """
-    weights = read_checkpoint_weights(src)
+    weights = read_checkpoint_weights(src, ema=ema)
     backbone = resolve_backbone(weights, None if prefix == AUTO_PREFIX else prefix)
     state = backbone.state
     depth = check_complete_resnet(state)
@@ -178,6 +181,10 @@ def main(argv=None):
                         '"backbone.", "module.encoder.", "" for the top level); "auto" '
                         '(default) finds it')
     parser.add_argument('--force', action='store_true', help='overwrite existing outputs')
+    parser.add_argument('--ema', choices=EMA_CHOICES,
+                        help='for a checkpoint of mmengine\'s EMAHook (with ema_state_dict): '
+                        '"averaged" (default: the EMA weights, which the hook swaps into '
+                        'state_dict) or "trained" (the weights trained by gradient)')
     parser.add_argument('--allow-nonstandard-stem', action='store_true',
                         help='write --to torchvision / timm / detectron2 files from a backbone '
                         'whose stem is not 7 x 7 (e.g. ResNet_CIFAR); the model must be built with '
@@ -190,7 +197,7 @@ def main(argv=None):
         print(f'convert_weights: {error}', file=sys.stderr)
         return 1
     try:
-        convert(args.src, args.dst, args.to, args.prefix, args.allow_nonstandard_stem)
+        convert(args.src, args.dst, args.to, args.prefix, args.allow_nonstandard_stem, args.ema)
     except (BackboneError, CheckpointLayoutError, NonFiniteCheckpointError, NotACheckpointError,
             FileNotFoundError, EOFError, pickle.UnpicklingError) as error:
         message = str(error)

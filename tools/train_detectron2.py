@@ -125,7 +125,25 @@ def run(cfg, args):
         return trainer_class.test(cfg, model)
     trainer = trainer_class(cfg)
     trainer.resume_or_load(resume=args.resume)
+    if not args.resume:  # a resumed run's backbone has trained on purpose
+        guard_transfer(trainer.model, cfg, args.allow_transfer_mismatch)
     return trainer.train()
+
+
+def guard_transfer(model, cfg, allow_mismatch: bool) -> None:
+    """The transfer guard before the first step: the detector's ResNet computes what the
+    weights' network computed on a real photo (one forward of each; docs/transfer.md).
+
+    Raises:
+        TransferGuardError: it does not, unless ``allow_mismatch``.
+    """
+    from mejigclu_mm.transfer.detectron2_guard import check_detectron2_model
+    from mejigclu_mm.transfer.transfer_guard import TransferGuardError
+    verdict = check_detectron2_model(getattr(model, 'module', model), cfg, cfg.MODEL.WEIGHTS)
+    print(verdict.text(), flush=True)
+    if not verdict.ok and not allow_mismatch:
+        raise TransferGuardError(f'{verdict.text()}\nfix the setting named, or pass '
+                                 f'--allow-transfer-mismatch if you mean it')
 
 
 def parse_args(argv=None):
@@ -137,6 +155,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-gpus', type=int, default=1, help='processes on this machine')
     parser.add_argument('--resume', action='store_true', help='continue from the work dir')
     parser.add_argument('--eval-only', action='store_true', help='evaluate the weights only')
+    parser.add_argument('--allow-transfer-mismatch', action='store_true',
+                        help='train even when the transfer guard finds that the detector\'s '
+                        'ResNet computes something else than the weights\' network')
     parser.add_argument('--coco-dataset', nargs=3, action='append', default=[],
                         metavar=('NAME', 'JSON', 'IMAGES'),
                         help='register a COCO-format dataset (repeatable)')

@@ -8,12 +8,16 @@ from mejigclu_mm.transfer.detectron2_settings import (detectron2_command_line, d
 from mejigclu_mm.transfer.finite_weights import check_finite
 from mejigclu_mm.transfer.formats import (NAME_PIECES, from_detectron2, to_detectron2, to_mmdet,
                                           to_timm, to_torchvision, torchvision_name)
+from mejigclu_mm.transfer.loaded_backbone_hook import BackboneLoadedHook, BackboneNotLoadedError
 from mejigclu_mm.transfer.resnet_keys import (BackboneError, check_complete_resnet,
                                               check_standard_stem, expected_resnet_keys,
                                               infer_resnet_depth)
 from mejigclu_mm.transfer.state_match import (describe_uncovered, key_groups, uncovered,
                                               without_ddp_prefix)
 from mejigclu_mm.transfer.strict_pretrained import PretrainedCheckpointError, StrictPretrainedInit
+from mejigclu_mm.transfer.transfer_guard import (GuardVerdict, TransferGuardError,
+                                                 check_transfer_model, compare_backbones)
+from mejigclu_mm.transfer.transfer_guard_hook import TransferGuardHook
 
 __all__ = [
     'BackboneWeights', 'CheckpointLayoutError', 'CheckpointWeights', 'checkpoint_weights',
@@ -22,5 +26,7 @@ __all__ = [
     'to_detectron2', 'to_mmdet', 'to_timm', 'to_torchvision', 'torchvision_name', 'BackboneError',
     'check_complete_resnet', 'check_standard_stem', 'expected_resnet_keys', 'infer_resnet_depth',
     'describe_uncovered', 'key_groups', 'uncovered', 'without_ddp_prefix',
-    'PretrainedCheckpointError', 'StrictPretrainedInit'
+    'PretrainedCheckpointError', 'StrictPretrainedInit', 'BackboneLoadedHook',
+    'BackboneNotLoadedError', 'GuardVerdict', 'TransferGuardError', 'check_transfer_model',
+    'compare_backbones', 'TransferGuardHook'
 ]

@@ -21,7 +21,9 @@ file (``module.encoder.`` for the official JigClu file, ``backbone.`` for ours, 
 backbone alone). Without one, the backbone is found when only one stands in the file, leaving
 out momentum copies and aliases of the same weights; otherwise the file is refused with the
 candidate prefixes listed. Only the backbone's tensors are taken; the rest is listed as
-dropped, and NaN / Inf weights are refused.
+dropped, and NaN / Inf weights are refused. A ResNet of another depth of the same block kind as
+the module (ResNet-34 for a ResNet-18, ResNet-101 for a ResNet-50) is refused naming both depths:
+its first blocks of each stage would fit the module and the rest be dropped.
 """
 import re
 from collections import Counter, OrderedDict
@@ -35,6 +37,7 @@ from torch import nn
 from mejigclu_mm.runtime import load_checkpoint_file
 from mejigclu_mm.transfer.finite_weights import check_finite
 from mejigclu_mm.transfer.formats import torchvision_name
+from mejigclu_mm.transfer.resnet_keys import RESNET_STAGE_BLOCKS, BackboneError, infer_resnet_depth
 from mejigclu_mm.transfer.state_match import describe_uncovered, key_groups, uncovered, with_prefix
 
 # A ResNet's tensors under torchvision's (and mmpretrain's, mmdet's) names.
@@ -62,11 +65,13 @@ class CheckpointWeights:
             as torchvision's, their prefix kept).
         stored_names (dict): Read name -> stored name, where they differ (detectron2).
         others (list[str]): Entries of the file that are no weights (optimizer, meta, ...).
+        note (str): Which of several sets of weights these are (EMA), '' when there is one.
     """
     path: str
     tensors: 'OrderedDict[str, torch.Tensor]'
     stored_names: Dict[str, str] = field(default_factory=dict)
     others: List[str] = field(default_factory=list)
+    note: str = ''
 
     def stored(self, name: str) -> str:
         """The name under which the file stores ``name``."""
@@ -121,28 +126,66 @@ def _is_prefix(prefix: str) -> bool:
     return prefix == '' or prefix.endswith('.')
 
 
-def checkpoint_weights(checkpoint, path: str) -> CheckpointWeights:
+EMA_CHOICES = ('averaged', 'trained')
+
+
+def _ema_choice(checkpoint: dict, path: str, ema: Optional[str]):
+    """(state dict, note) of a checkpoint saved with mmengine's ``EMAHook``, else None.
+
+    The hook swaps when saving: ``state_dict`` holds the EMA (averaged) weights and
+    ``ema_state_dict`` the weights trained by gradient (under ``module.``).
+    """
+    ema_state = checkpoint.get('ema_state_dict')
+    if not isinstance(ema_state, dict) or not isinstance(checkpoint.get('state_dict'), dict):
+        if ema == 'trained':
+            raise CheckpointLayoutError(f'{path} holds no ema_state_dict (mmengine\'s EMAHook): '
+                                        f'its state_dict holds the only weights; drop --ema')
+        return None
+    if ema not in (None, *EMA_CHOICES):
+        raise CheckpointLayoutError(f'ema={ema!r}: choose one of {EMA_CHOICES}')
+    swapped = [k[len('module.'):] for k in ema_state if k.startswith('module.')]
+    if ema == 'trained':
+        state = OrderedDict(checkpoint['state_dict'])
+        state.update((k, ema_state['module.' + k]) for k in swapped if k in state)
+        return state, (f'took the weights trained by gradient from ema_state_dict ({len(swapped)} '
+                       f'tensors; mmengine\'s EMAHook swapped them out of state_dict, which holds '
+                       f'the EMA ones: --ema averaged takes those)')
+    return checkpoint['state_dict'], (
+        f'took the EMA (averaged) weights: mmengine\'s EMAHook swapped them into state_dict when '
+        f'saving; ema_state_dict holds the weights trained by gradient ({len(swapped)} tensors: '
+        f'--ema trained takes those)')
+
+
+def checkpoint_weights(checkpoint, path: str, ema: Optional[str] = None) -> CheckpointWeights:
     """The weights of a loaded checkpoint (see :class:`CheckpointWeights`).
 
     The weights are the ``state_dict`` entry, else the ``model`` entry (detectron2), else the
-    dict itself (a bare state dict).
+    dict itself (a bare state dict). A checkpoint of mmengine's ``EMAHook`` holds two sets:
+    after the hook's swap ``state_dict`` holds the EMA weights, ``ema_state_dict`` those trained
+    by gradient; which were taken is said in :attr:`CheckpointWeights.note`.
 
     Args:
         checkpoint: What :func:`~mejigclu_mm.runtime.load_checkpoint_file` returned.
         path (str): The file, for messages.
+        ema (str, optional): With an ``ema_state_dict``: 'averaged' (the EMA weights, also the
+            default None) or 'trained' (the weights trained by gradient).
 
     Raises:
-        CheckpointLayoutError: no dict of tensors in it.
+        CheckpointLayoutError: no dict of tensors in it; ``ema='trained'`` without EMA weights.
     """
     if not isinstance(checkpoint, dict):
         raise CheckpointLayoutError(f'{path} holds a {type(checkpoint).__name__}, not a dict of '
                                     f'weights')
-    state, others = checkpoint, []
+    state, others, note = checkpoint, [], ''
+    chosen = _ema_choice(checkpoint, path, ema)
     for container in ('state_dict', 'model'):
         if isinstance(checkpoint.get(container), dict):
             state = checkpoint[container]
             others = [str(key) for key in checkpoint if key != container]
             break
+    if chosen is not None:
+        state, note = chosen
+        others = [key for key in others if key != 'ema_state_dict']
     tensors = OrderedDict()
     for name, value in state.items():
         tensor = _as_tensor(value)
@@ -162,7 +205,7 @@ def checkpoint_weights(checkpoint, path: str) -> CheckpointWeights:
                 stored_names[read] = name
             renamed[read] = tensor
         tensors = renamed
-    return CheckpointWeights(path, tensors, stored_names, others)
+    return CheckpointWeights(path, tensors, stored_names, others, note)
 
 
 def _detectron2_read_name(name: str, prefix: str) -> str:
@@ -175,14 +218,16 @@ def _detectron2_read_name(name: str, prefix: str) -> str:
         return name
 
 
-def read_checkpoint_weights(path: str, map_location='cpu') -> CheckpointWeights:
+def read_checkpoint_weights(path: str, map_location='cpu',
+                            ema: Optional[str] = None) -> CheckpointWeights:
     """Read a checkpoint file of any layout with the safe loader (see :class:`CheckpointWeights`).
 
     Args:
         path (str): The file.
         map_location: As for ``torch.load``. Defaults to 'cpu'.
+        ema (str, optional): See :func:`checkpoint_weights`.
     """
-    return checkpoint_weights(load_checkpoint_file(path, map_location), str(path))
+    return checkpoint_weights(load_checkpoint_file(path, map_location), str(path), ema)
 
 
 def _normalise(prefix: str) -> str:
@@ -296,6 +341,39 @@ def _nothing_found(weights: CheckpointWeights, target: _Target,
         f'{groups}')
 
 
+def _resnet_depth(state) -> Optional[Tuple[int, str]]:
+    """(depth, block kind) of the ResNet whose torchvision names ``state`` holds, else None."""
+    try:
+        return infer_resnet_depth(state)
+    except BackboneError:
+        return None
+
+
+def _check_depth(weights: CheckpointWeights, module: nn.Module, prefixes: Sequence[str]) -> None:
+    """Refuse a ResNet of another depth but the same block kind as ``module`` under a prefix.
+
+    Of another block kind the shapes differ, which the missing-tensor check reports.
+
+    Raises:
+        CheckpointLayoutError: naming both depths.
+    """
+    model = _resnet_depth(module.state_dict())
+    if model is None:
+        return
+    for prefix in prefixes:
+        found = _resnet_depth(with_prefix(weights.tensors, prefix))
+        if found is None or found[1] != model[1] or found[0] == model[0]:
+            continue
+        stages = {depth: RESNET_STAGE_BLOCKS[depth][1] for depth in (found[0], model[0])}
+        raise CheckpointLayoutError(
+            f'{weights.path} holds a ResNet-{found[0]} under "{prefix}" ({found[1]} blocks per '
+            f'stage {list(stages[found[0]])}) and the model\'s {type(module).__name__} is a '
+            f'ResNet-{model[0]} ({list(stages[model[0]])}): a backbone checkpoint must be of the '
+            f'model\'s depth (loading it would keep the first blocks of each stage and drop the '
+            f'rest). Set the model\'s depth to {found[0]} (e.g. --cfg-options '
+            f'model.backbone.depth={found[0]}) or give a ResNet-{model[0]} checkpoint')
+
+
 def _group(name: str, prefix: str, others: Sequence[str]) -> str:
     """The group a dropped tensor is listed under: 'module.encoder.fc_clu', 'neck', ...
 
@@ -338,7 +416,15 @@ def resolve_backbone(weights: CheckpointWeights, prefix: Optional[str] = None,
         NonFiniteCheckpointError: some of its tensors are NaN or Inf.
     """
     target = _Target(module)
-    chosen, note, complete = _choose(weights, target, prefix)
+    try:
+        chosen, note, complete = _choose(weights, target, prefix)
+    except CheckpointLayoutError:
+        if module is not None:  # a file of another depth says so rather than what is missing
+            _check_depth(weights, module, [_normalise(prefix)] if prefix is not None else
+                         _Target(None).prefixes(list(weights.tensors)))
+        raise
+    if module is not None:
+        _check_depth(weights, module, [chosen])
     state = OrderedDict()
     dropped = Counter()
     candidates = sorted(set(complete) - {chosen}, key=len, reverse=True)
@@ -350,4 +436,5 @@ def resolve_backbone(weights: CheckpointWeights, prefix: Optional[str] = None,
             dropped[_group(weights.stored(name), chosen, candidates)] += 1
     check_finite({weights.stored(chosen + name): value for name, value in state.items()},
                  weights.path)
+    note = '; '.join(part for part in (weights.note, note) if part)
     return BackboneWeights(weights.path, chosen, state, dict(dropped), list(weights.others), note)

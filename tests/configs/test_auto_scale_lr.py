@@ -17,7 +17,7 @@ CONFIGS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.p
                  if '_base_' not in p.parts and 'comparisons' not in p.parts)  # runs' configs
 # Processes of the configs whose name has no {gpus}xb{batch} (mmdet's own 1x / VOC names)
 PROCESSES = {'faster-rcnn_r50_fpn_syncbn_1x_coco.py': 8,
-             'faster-rcnn_r50_fpn_syncbn_24k_voc0712.py': 8}
+             'faster-rcnn_r50_fpn_syncbn_24k_voc0712.py': 4}  # JigClu's VOC recipe: batch 8
 
 
 def recipe_batch(config, cfg):

@@ -57,6 +57,25 @@ CHANGED = {
     ('configs/mejigclu/benchmarks/mm*/*', 'default_hooks.checkpoint.type'):
         'the transfer configs save with AtomicCheckpointHook themselves (tools/train.py used '
         "to swap it in for mmengine's CheckpointHook)",
+    ('configs/mejigclu/benchmarks/{,mmdetection/,mmsegmentation/}*.py', 'custom_hooks*'):
+        'issues 27.7 / 26.5 (configs/_base_/transfer_guards.py): BackboneLoadedHook stops a '
+        'transfer run whose backbone loaded nothing of the checkpoint it names; TransferGuardHook '
+        'one whose backbone computes something else than the pretrained network on a real photo',
+    **{('configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r50_*.py', key):
+       'issue 26.4: the reference code (detectron2 Base-RCNN-FPN / R50-JigClu.yaml) where the '
+       'papers are silent: warm-up 1000 iterations (VOC: 100), no weight decay on norm layers '
+       '(WEIGHT_DECAY_NORM 0), 6000 RPN proposals before NMS at test'
+       for key in ('model.test_cfg.rpn.nms_pre', 'optim_wrapper.paramwise_cfg',
+                   'param_scheduler[0].end')},
+    ('configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r50_fpn_syncbn_1x_coco.py',
+     'param_scheduler[*]._scope_'):
+        'issue 26.4: the schedule is written in the config (warm-up 1000), no longer inherited '
+        'from mmdet:: with its _scope_ (mmdet is the default scope anyway)',
+    **{('configs/mejigclu/benchmarks/mmdetection/faster-rcnn_r50_fpn_syncbn_24k_voc0712.py', key):
+       'issue 26.4: the official JigClu VOC recipe: batch 8 (4 GPUs x 2), lr 0.01, and '
+       'detectron2\'s training filters (no minimum box or image size)'
+       for key in ('auto_scale_lr.base_batch_size', 'optim_wrapper.optimizer.lr',
+                   'train_dataloader.dataset.datasets[*].filter_cfg.*')},
 }
 
 

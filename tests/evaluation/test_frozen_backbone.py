@@ -117,3 +117,17 @@ def test_channels_last_follows_the_hooks_rule(hook, on_cpu, on_cuda):
     assert converts_to_channels_last(cfg, 'cuda:1') is on_cuda
     model = build_frozen_classifier(cfg, 'none', device='cpu')
     assert is_channels_last(model) is on_cpu
+
+
+def test_the_frozen_feature_tools_refuse_a_resnet34_for_the_r18_config(tmp_path):
+    # issue 27.6: kNN / linear-probe / feature tools kept the first blocks of each stage
+    from mmengine.registry import init_default_scope
+
+    from mejigclu_mm.transfer import PretrainedCheckpointError
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    state = MODELS.build(dict(type='ResNet_CIFAR', depth=34)).state_dict()
+    path = tmp_path / 'r34.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in state.items()}}, path)
+    with pytest.raises(PretrainedCheckpointError, match='ResNet-34 .* is a ResNet-18'):
+        build_frozen_classifier(Config.fromfile(LINEAR), str(path))

@@ -328,3 +328,52 @@ def test_diverged_checkpoint_is_refused(tmp_path, capsys):
     assert code == 1 and not (tmp_path / 'out.pth').exists()
     assert f'checkpoint {src} has 25 of 100 tensors with NaN or Inf values (e.g. ' \
            f'backbone.conv1.weight): the run that wrote it diverged' in err
+
+
+@pytest.fixture(scope='module')
+def ema_checkpoint(tmp_path_factory):
+    """A checkpoint as mmengine's EMAHook saves it (its own before_save_checkpoint swap), of a
+    model whose EMA copy differs from the weights trained by gradient; and both backbones."""
+    from mmengine.hooks import EMAHook
+    from mmengine.model import ExponentialMovingAverage
+
+    from mmpretrain.models import ResNet_CIFAR
+    torch.manual_seed(0)
+    model = torch.nn.Module()
+    model.backbone = ResNet_CIFAR(depth=18)
+    hook = EMAHook()
+    hook.ema_model = ExponentialMovingAverage(model)
+    with torch.no_grad():  # the trained weights move on; the average lags behind
+        for parameter in model.parameters():
+            parameter.add_(1.0)
+    trained = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    averaged = {k: v.clone() for k, v in hook.ema_model.module.backbone.state_dict().items()}
+    checkpoint = {'meta': {}, 'state_dict': model.state_dict()}
+    hook.before_save_checkpoint(None, checkpoint)
+    path = tmp_path_factory.mktemp('ema') / 'epoch_10.pth'
+    torch.save(checkpoint, path)
+    return path, trained, averaged
+
+
+@pytest.mark.parametrize('choice', [None, 'averaged', 'trained'])
+def test_an_ema_checkpoint_says_which_weights_it_took(choice, ema_checkpoint, tmp_path, capsys):
+    src, trained, averaged = ema_checkpoint
+    dst = tmp_path / 'backbone.pth'
+    args = [str(src), str(dst), '--to', 'mmdet'] + (['--ema', choice] if choice else [])
+    assert convert_weights.main(args) == 0
+    out = capsys.readouterr().out
+    expected = trained if choice == 'trained' else averaged
+    written = torch.load(dst, weights_only=True)['state_dict']
+    for key, value in expected.items():
+        if not key.endswith('num_batches_tracked'):
+            assert torch.equal(written[key], value), key
+    assert 'dropped other entries: ema_state_dict' not in out and 'meta' in out
+    assert ('weights trained by gradient from ema_state_dict' if choice == 'trained'
+            else 'took the EMA (averaged) weights') in out
+
+
+def test_ema_trained_without_ema_weights_is_refused(r50_pretrain_checkpoint, tmp_path, capsys):
+    args = [str(r50_pretrain_checkpoint), str(tmp_path / 'x.pth'), '--to', 'mmdet', '--ema',
+            'trained']
+    assert convert_weights.main(args) == 1
+    assert 'holds no ema_state_dict' in capsys.readouterr().err

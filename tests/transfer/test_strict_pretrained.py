@@ -153,6 +153,41 @@ def test_a_file_of_another_depth_is_refused_with_its_shapes(tmp_path):
         build_linear(path).init_weights()
 
 
+def built_backbone_file(path, type_, depth):
+    """A checkpoint of a real built mmpretrain ResNet of ``depth`` under ``backbone.``."""
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    state = MODELS.build(dict(type=type_, depth=depth)).state_dict()
+    return save(path, {f'backbone.{k}': v for k, v in state.items()})
+
+
+def test_a_deeper_resnet_of_the_same_block_is_refused_naming_both_depths(tmp_path):
+    # ResNet-34's blocks 0-1 of each stage are a whole ResNet-18: it used to load them
+    path = built_backbone_file(tmp_path / 'r34.pth', 'ResNet_CIFAR', 34)
+    with pytest.raises(PretrainedCheckpointError,
+                       match=r'holds a ResNet-34 .*ResNet_CIFAR is a ResNet-18'):
+        build_linear(path).init_weights()
+
+
+def test_a_resnet101_is_refused_by_the_r50_detector_naming_both_depths(tmp_path):
+    from mmdet.registry import MODELS
+    path = built_backbone_file(tmp_path / 'r101.pth', 'ResNet', 101)
+    cfg = Config.fromfile(DET_R50)
+    cfg.model.backbone.init_cfg.checkpoint = path
+    init_default_scope('mmdet')
+    backbone = MODELS.build(cfg.model.backbone)  # mmdet's ResNet-50
+    with pytest.raises(PretrainedCheckpointError, match=r'ResNet-101 .* is a ResNet-50'):
+        backbone.init_weights()
+
+
+def test_a_shallower_resnet_is_refused_naming_both_depths(tmp_path):
+    path = built_backbone_file(tmp_path / 'r18.pth', 'ResNet', 18)
+    init_default_scope('mmpretrain')
+    from mmpretrain.models import ResNet
+    with pytest.raises(PretrainedCheckpointError, match=r'ResNet-18 .* is a ResNet-34'):
+        StrictPretrainedInit(checkpoint=path, prefix='backbone.')(ResNet(depth=34))
+
+
 def official_jigclu_file(path, backbone):
     """As the official JigClu main.py saves it: DDP's module., the encoder and its two heads."""
     state = {f'module.encoder.{k}': v for k, v in backbone.items()}

@@ -8,6 +8,7 @@ _base_ = [
     '../../_base_/models/resnet18-cifar_linear.py',
     'mmpretrain::_base_/datasets/cifar10_bs16.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/transfer_guards.py',
 ]
 
 num_classes = 10
@@ -30,3 +31,5 @@ val_cfg = dict()
 test_cfg = dict()
 # the batch lr 10 (and the fine-tuning configs' 0.1) is set for (mmengine's auto_scale_lr)
 auto_scale_lr = dict(base_batch_size=128)
+# a backbone that loaded nothing of its checkpoint stops the run (configs/_base_/transfer_guards.py)
+custom_hooks = _base_.transfer_guard_hooks

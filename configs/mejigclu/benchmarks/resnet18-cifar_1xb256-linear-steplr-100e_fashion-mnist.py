@@ -3,7 +3,8 @@
 # pooling, linear fc N(0, 0.01), SGD lr 10 (reference code), momentum 0.9, no weight decay,
 # 100 epochs, x0.1 at 60 and 80. Images are made 3-channel and resized to the montage size the
 # backbone was pretrained at (32 px); train aug: random resized crop + flip.
-_base_ = ['../../_base_/models/resnet18-cifar_linear.py', '../../_base_/default_runtime.py']
+_base_ = ['../../_base_/models/resnet18-cifar_linear.py', '../../_base_/default_runtime.py',
+          '../../_base_/transfer_guards.py']
 
 data_root = 'data/fashion_mnist/'
 grey_to_rgb = [
@@ -47,7 +48,9 @@ optim_wrapper = dict(
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 # Speed only, on a GPU (a no-op on the CPU): NHWC convolutions (docs/speed.md)
-custom_hooks = [dict(type='ChannelsLastHook')]
+custom_hooks = [
+    dict(type='ChannelsLastHook'), _base_.backbone_loaded_hook,
+    dict(_base_.transfer_guard_hook, pretraining=_base_.fashion_mnist_pretraining)]
 val_cfg = dict()
 test_cfg = dict()
 # the batch lr 10 is set for (mmengine's auto_scale_lr)

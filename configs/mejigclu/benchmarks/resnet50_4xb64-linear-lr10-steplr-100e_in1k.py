@@ -9,6 +9,7 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py',
     'mmpretrain::_base_/schedules/imagenet_sgd_steplr_100e.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/transfer_guards.py',
 ]
 
 model = dict(
@@ -25,3 +26,5 @@ optim_wrapper = dict(
     type='OptimWrapper', optimizer=dict(type='SGD', lr=10., momentum=0.9, weight_decay=0.))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[60, 80], gamma=0.1)]
 auto_scale_lr = dict(base_batch_size=256)
+# a backbone that loaded nothing of its checkpoint stops the run (configs/_base_/transfer_guards.py)
+custom_hooks = _base_.transfer_guard_hooks

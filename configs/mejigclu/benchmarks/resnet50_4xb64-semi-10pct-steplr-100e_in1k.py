@@ -9,6 +9,7 @@ _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py',
     'mmpretrain::_base_/schedules/imagenet_sgd_steplr_100e.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/transfer_guards.py',
 ]
 
 backbone_lr, head_lr = 0.01, 0.2
@@ -31,3 +32,5 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=head_lr / backbone_lr)}))
 param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[30, 60, 90], gamma=0.1)]
 auto_scale_lr = dict(base_batch_size=256)
+# a backbone that loaded nothing of its checkpoint stops the run (configs/_base_/transfer_guards.py)
+custom_hooks = _base_.transfer_guard_hooks

@@ -9,6 +9,7 @@ _base_ = [
     '../../../_base_/datasets/deepforest_detection.py',
     'mmdet::_base_/default_runtime.py',
     '../../../_base_/run_guards.py',
+    '../../../_base_/transfer_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -30,7 +31,13 @@ param_scheduler = [
 # against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.DetectionDataCheckHook')]
+                dict(type='mmpretrain.DetectionDataCheckHook'),
+                _base_.backbone_loaded_hook,
+                # (our choice) the colour aerial photos are normalised with mmdet's ImageNet
+                # mean / std, not the grey Fashion-MNIST pretraining's (72.94 / 90.02): the guard
+                # names it and the run trains on (docs/transfer.md, Guards of a transfer run)
+                dict(_base_.transfer_guard_hook, allow_mismatch=True,
+                     pretraining=_base_.fashion_mnist_pretraining)]
 default_hooks = dict(checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', interval=12),
                      logger=dict(type='LoggerHook', interval=5), **_base_.guard_hooks)
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in

@@ -15,6 +15,7 @@ _base_ = [
     '../../../_base_/datasets/fashion-scenes_detection.py',
     'mmdet::_base_/default_runtime.py',
     '../../../_base_/run_guards.py',
+    '../../../_base_/transfer_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -48,7 +49,9 @@ param_scheduler = [
 # against the classes and the heads before the first step (what is dropped is logged).
 custom_hooks = [dict(type='CheckInvalidLossHook', interval=1),
                 dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.DetectionDataCheckHook')]
+                dict(type='mmpretrain.DetectionDataCheckHook'),
+                _base_.backbone_loaded_hook,
+                dict(_base_.transfer_guard_hook, pretraining=_base_.fashion_mnist_pretraining)]
 default_hooks = dict(checkpoint=dict(type='mmpretrain.AtomicCheckpointHook', interval=max_epochs),
                      logger=dict(type='LoggerHook', interval=20), **_base_.guard_hooks)
 # mmdet's runtime names its visualizer 'visualizer', a process-wide singleton: a second run in

@@ -1,6 +1,11 @@
 # The same detector on Pascal VOC 07+12 trainval, evaluated on VOC07 test: 24k iterations at
-# batch 16 (8 GPUs x 2), lr 0.02, x0.1 at 18k and 22k, multi-scale training (short side 480-800)
-# as in MoCo's VOC benchmark. Reported as MoCo and the papers do (detectron2's VOC evaluator):
+# batch 8 (4 GPUs x 2), lr 0.01, warm-up 100 iterations, x0.1 at 18k and 22k, multi-scale
+# training (short side 480-800): the official JigClu VOC recipe (detectron2; it used to inherit
+# batch 16, lr 0.02, warm-up 500, i.e. twice the images). Training filters as detectron2's: no
+# minimum box or image size (mmdet's VOC configs drop boxes under 32 px); images without boxes
+# are left out (detectron2's FILTER_EMPTY_ANNOTATIONS). Not reproduced, stated: detectron2 trains
+# on 'difficult' boxes, mmdet's VOCDataset marks them ignored (its XML parser; no option).
+# Reported as MoCo and the papers do (detectron2's VOC evaluator):
 # the 11-point VOC07 AP at IoU 0.50, 0.55, ..., 0.95; pascal_voc/mAP is their mean (AP),
 # pascal_voc/AP50 and pascal_voc/AP75 the two usual columns.
 _base_ = [
@@ -30,7 +35,7 @@ def voc_trainval(year):
     return dict(type='VOCDataset', data_root=data_root,
                 ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
                 data_prefix=dict(sub_data_root=f'VOC{year}/'),
-                filter_cfg=dict(filter_empty_gt=True, min_size=32, bbox_min_size=32),
+                filter_cfg=dict(filter_empty_gt=True, min_size=0, bbox_min_size=0),
                 pipeline=train_pipeline)
 
 
@@ -54,9 +59,12 @@ val_evaluator = dict(_delete_=True, type='VOCMetric', metric='mAP', eval_mode='1
                      iou_thrs=[0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
 test_evaluator = val_evaluator
 
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+# the batch the lr is set for (mmengine's auto_scale_lr)
+auto_scale_lr = dict(base_batch_size=8)
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=24000, val_interval=4000)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=24000, milestones=[18000, 22000],
          gamma=0.1),
 ]

@@ -10,7 +10,7 @@ _base_ = './faster-rcnn_r50_fpn_syncbn_1x_coco.py'
 train_dataloader = dict(batch_size=2)
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=1000),  # the base's
     dict(type='MultiStepLR', by_epoch=True, begin=0, end=12, milestones=[8, 10], gamma=0.1),
 ]
 train_cfg = dict(max_epochs=12)

@@ -14,6 +14,7 @@ _base_ = [
     '../../../_base_/datasets/fashion-scenes_segmentation.py',
     'mmseg::_base_/default_runtime.py',
     '../../../_base_/run_guards.py',
+    '../../../_base_/transfer_guards.py',
 ]
 
 custom_imports = dict(imports=['mejigclu_mm', 'mmpretrain.models'], allow_failed_imports=False)
@@ -63,7 +64,9 @@ param_scheduler = [
 # NHWC convolutions on a GPU (a no-op on the CPU; docs/speed.md); the label maps checked
 # against the classes, ignore_index and the heads before the first step.
 custom_hooks = [dict(type='mmpretrain.ChannelsLastHook'),
-                dict(type='mmpretrain.SegmentationDataCheckHook')]
+                dict(type='mmpretrain.SegmentationDataCheckHook'),
+                _base_.backbone_loaded_hook,
+                dict(_base_.transfer_guard_hook, pretraining=_base_.fashion_mnist_pretraining)]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=True),

@@ -10,8 +10,11 @@
 # Data: data/VOCdevkit/VOC2012 in mmseg's layout (SegmentationClassAug + ImageSets/Segmentation/
 # aug.txt, see mmseg's docs/en/user_guides/2_dataset_prepare.md). Set the backbone with
 #   --cfg-options model.backbone.init_cfg.checkpoint=CKPT   (pretraining or converted file)
-_base_ = ['mmseg::pspnet/pspnet_r50-d8_4xb4-20k_voc12aug-512x512.py',
-          '../../../_base_/run_guards.py']
+_base_ = [
+    'mmseg::pspnet/pspnet_r50-d8_4xb4-20k_voc12aug-512x512.py',
+    '../../../_base_/run_guards.py',
+    '../../../_base_/transfer_guards.py',
+]
 
 custom_imports = dict(imports=['mejigclu_mm'], allow_failed_imports=False)
 model = dict(
@@ -37,6 +40,6 @@ default_hooks = dict(
     **_base_.guard_hooks)
 log_processor = dict(by_epoch=True)
 # the label maps checked against the classes, ignore_index and the heads before the first step
-custom_hooks = [dict(type='mmpretrain.SegmentationDataCheckHook')]
+custom_hooks = [dict(type='mmpretrain.SegmentationDataCheckHook')] + _base_.transfer_guard_hooks
 # the batch the lr is set for (mmengine's auto_scale_lr; enable=True scales it)
 auto_scale_lr = dict(enable=False, base_batch_size=8)
