@@ -20,7 +20,9 @@
 # the whole data set) and N times the epochs; DEMO_PRE_IMAGES, DEMO_PRE_EPOCHS,
 # DEMO_EVAL_IMAGES, DEMO_QUERY_IMAGES, DEMO_SCENES set single sizes, DEMO_WORK_DIR the folder.
 # Options: DEMO_MOCO=1 adds mmpretrain's MoCo v2 as an arm; DEMO_ABLATION=1 adds MEJigClu's
-# losses at JigClu's fixed overlap 0.3 (Table 4's middle row) with its contrasts.
+# losses at JigClu's fixed overlap 0.3 (Table 4's middle row) with its contrasts;
+# DEMO_OFF_CENTRE=1 pretrains on small garments away from the image centre instead (Fig. 1's
+# case: tools/data/prepare_fashion_scenes.py --singles), probed as usual.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -43,6 +45,13 @@ if [[ ${DEMO_MOCO:-0} == 1 || ${DEMO_ABLATION:-0} == 1 ]]; then
   if [[ ${DEMO_MOCO:-0} == 1 ]]; then ARMS+=("MoCo v2"); fi
   if [[ ${DEMO_ABLATION:-0} == 1 ]]; then ARMS+=("cls+clu @ 0.3"); fi
 fi
+if [[ ${DEMO_OFF_CENTRE:-0} == 1 ]]; then
+  if [[ $COMPARISON != *mejigclu-vs-jigclu_resnet18-cifar_fashion-mnist.py ]]; then
+    echo "demo: DEMO_OFF_CENTRE=1 runs MEJigClu vs JigClu only: leave DEMO_MOCO / DEMO_ABLATION unset" >&2
+    exit 1
+  fi
+  COMPARISON=configs/comparisons/mejigclu-vs-jigclu_resnet18-cifar_fashion-singles-off-centre.py
+fi
 START=$SECONDS
 stage() { echo "== [demo $(( (SECONDS - START) / 60 )) min] $*"; }
 
@@ -59,6 +68,10 @@ fi
 $PY tools/data/prepare_fashion_mnist.py --src "$SRC" --out data/fashion_mnist
 $PY tools/data/prepare_fashion_scenes.py --src data/fashion_mnist --out data/fashion_scenes \
   | sed 's/^/    /'
+if [[ ${DEMO_OFF_CENTRE:-0} == 1 ]]; then
+  $PY tools/data/prepare_fashion_scenes.py --singles --src data/fashion_mnist \
+    --out data/fashion_singles | sed 's/^/    /'
+fi
 
 stage "2/3 $SEEDS paired seeds: pretraining ($PRE_IMAGES images x $PRE_EPOCHS epochs per arm) and probes"
 seed_list=$(seq -s, 0 $((SEEDS - 1)))
