@@ -75,6 +75,7 @@ fi
 
 stage "2/3 $SEEDS paired seeds: pretraining ($PRE_IMAGES images x $PRE_EPOCHS epochs per arm) and probes"
 seed_list=$(seq -s, 0 $((SEEDS - 1)))
+mkdir -p "$(dirname "$OUT")"  # the log lies beside the work dir (work_dirs/ on a fresh clone)
 $PY tools/compare.py "$COMPARISON" --work-dir "$OUT" --jobs "$JOBS" --threads "$THREADS" \
   --arms "${ARMS[@]}" \
   --cfg-options "seeds=[$seed_list]" \
