@@ -18,23 +18,26 @@ DST as a YAML config fragment (DST with the suffix ``.yaml``). ``--to timm`` pri
 ``timm.create_model`` call that loads DST.
 
 No output is ever SRC (converting in place would leave the backbone alone in the training
-checkpoint), and an existing output is only replaced with ``--force``; each is written whole or
-not at all. torchvision's, timm's and detectron2's ResNets have a 7 x 7 stem: a backbone with
-another stem (the small-image ``ResNet_CIFAR``) is refused for them unless
-``--allow-nonstandard-stem`` is given.
+checkpoint), DST has the suffix its reader takes (``.pkl`` for detectron2, whose checkpointer
+reads any other name with torch.load; ``.pth`` / ``.pt`` / ``.bin`` / ``.ckpt`` otherwise), and
+an existing output is only replaced with ``--force``; all are checked before SRC is read, and
+each is written whole or not at all (``mejigclu_mm.runtime.output_guard``). torchvision's,
+timm's and detectron2's ResNets have a 7 x 7 stem: a backbone with another stem (the
+small-image ``ResNet_CIFAR``) is refused for them unless ``--allow-nonstandard-stem`` is given.
 """
 import argparse
 import os
 import pickle
 import sys
-import tempfile
 from collections import Counter
-from typing import Callable, List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 
 from mejigclu_mm.runtime import NonFiniteCheckpointError, NotACheckpointError
+from mejigclu_mm.runtime.atomic_write import atomic_write
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.runtime.output_guard import refusal
 from mejigclu_mm.transfer import (BackboneError, CheckpointLayoutError, check_complete_resnet,
                                   check_standard_stem, detectron2_command_line, detectron2_settings,
                                   detectron2_settings_yaml, read_checkpoint_weights,
@@ -48,70 +51,56 @@ STANDARD_STEM_FORMATS = ('torchvision', 'timm', 'detectron2')
 AUTO_PREFIX = 'auto'
 
 
+TOOL = 'tools/convert_weights.py'
+# The suffix each library's reader expects: detectron2's DetectionCheckpointer unpickles a
+# ``.pkl`` and hands any other name to torch.load, which cannot read the pickle we write.
+TORCH_SUFFIXES = ('.pth', '.pt', '.bin', '.ckpt')
+DST_SUFFIXES = {'mmdet': TORCH_SUFFIXES, 'torchvision': TORCH_SUFFIXES, 'timm': TORCH_SUFFIXES,
+                'detectron2': ('.pkl', )}
+SETTINGS_SUFFIXES = ('.yaml', )
+
+
 class DestinationError(ValueError):
-    """An output would overwrite SRC, or an existing file without --force."""
+    """An output would replace SRC, has a suffix its reader does not take, or exists (without
+    --force)."""
 
 
 def settings_path(dst: str) -> str:
     """Where ``--to detectron2`` writes its settings: DST with the suffix ``.yaml``."""
-    path = os.path.splitext(dst)[0] + '.yaml'
-    return path if path != dst else dst + '.yaml'
+    return os.path.splitext(dst)[0] + '.yaml'
 
 
-def outputs(dst: str, to: str) -> List[str]:
-    """Every file the conversion writes."""
-    return [dst, settings_path(dst)] if to == 'detectron2' else [dst]
+def outputs(dst: str, to: str) -> List[Tuple[str, str, Tuple[str, ...]]]:
+    """Every file the conversion writes: (path, what it is, the suffixes it may have)."""
+    files = [(dst, 'DST', DST_SUFFIXES[to])]
+    if to == 'detectron2':
+        files.append((settings_path(dst), 'settings', SETTINGS_SUFFIXES))
+    return files
 
 
-def check_destination(src: str, dst: str, force: bool = False, name: str = 'DST') -> None:
-    """Refuse an output that is SRC (always) or that exists (unless ``force``).
+def check_destination(src: str, dst: str, force: bool = False, name: str = 'DST',
+                      suffixes: Sequence[str] = TORCH_SUFFIXES) -> None:
+    """Refuse an output that is SRC (always), has another suffix than ``suffixes``, or exists
+    (unless ``force``), through the tools' one output guard
+    (:func:`mejigclu_mm.runtime.output_guard.refusal`). Weights carry no mark of the tool that wrote
+    them (their readers take the file as it is), so an existing file is replaced only with
+    ``--force``.
 
     Args:
         src (str): The checkpoint to convert.
         dst (str): An output file.
         force (bool): Replace an existing output. Defaults to False.
         name (str): What the output is, for the message. Defaults to 'DST'.
+        suffixes (Sequence[str]): The suffixes the output may have.
+
+    Raises:
+        DestinationError: naming the file and why.
     """
-    same = os.path.realpath(src) == os.path.realpath(dst) or (
-        os.path.exists(src) and os.path.exists(dst) and os.path.samefile(src, dst))
-    if same:
-        raise DestinationError(
-            f'{name} {dst} is SRC {src}: converting in place would replace the checkpoint with '
-            f'its backbone alone; give another DST (even --force does not allow this)')
-    if os.path.isdir(dst):
-        raise DestinationError(f'{name} {dst} is a directory; give a file name')
-    if os.path.exists(dst) and not force:
-        raise DestinationError(f'{name} {dst} exists; pass --force to overwrite it, or give '
-                               f'another DST')
-
-
-def write_atomically(dst: str, write: Callable[[str], None]) -> None:
-    """Call ``write(path)`` on a temporary file beside ``dst``, then move it to ``dst``."""
-    folder = os.path.dirname(os.path.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    handle, part = tempfile.mkstemp(dir=folder, prefix=f'.{os.path.basename(dst)}.',
-                                    suffix='.part')
-    os.close(handle)
-    try:
-        write(part)
-        os.replace(part, dst)
-    finally:
-        if os.path.exists(part):
-            os.remove(part)
-
-
-def _pickle_to(obj) -> Callable[[str], None]:
-    def write(path):
-        with open(path, 'wb') as file:
-            pickle.dump(obj, file)
-    return write
-
-
-def _text_to(text: str) -> Callable[[str], None]:
-    def write(path):
-        with open(path, 'w') as file:
-            file.write(text)
-    return write
+    message = refusal(dst, TOOL, suffixes, inputs=[src], option=name, force=force,
+                      describe=lambda _: 'may be any file (weights carry no mark of what '
+                      'wrote them)')
+    if message:
+        raise DestinationError(message)
 
 
 def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
@@ -149,8 +138,11 @@ def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
     if backbone.others:
         print(f'  dropped other entries: {", ".join(backbone.others)}')
     out = WRITERS[to](state)
-    write_atomically(dst, _pickle_to(out) if to == 'detectron2' else
-                     lambda path: torch.save(out, path))
+    with atomic_write(dst, 'wb') as file:
+        if to == 'detectron2':
+            pickle.dump(out, file)
+        else:
+            torch.save(out, file)
     print(f'wrote {dst} ({to})')
     if to == 'timm':
         print(f'load it with timm (no classifier in it; num_classes=0 builds the model without '
@@ -159,7 +151,8 @@ def convert(src: str, dst: str, to: str, prefix: str = AUTO_PREFIX,
     if to == 'detectron2':
         settings = detectron2_settings(os.path.abspath(dst), depth)
         yaml_path = settings_path(dst)
-        write_atomically(yaml_path, _text_to(detectron2_settings_yaml(settings)))
+        with atomic_write(yaml_path) as file:
+            file.write(detectron2_settings_yaml(settings))
         print(f'detectron2 needs these settings for these weights (written to {yaml_path}; '
               f'with its defaults they load and train quietly worse):')
         for key, value in settings.items():
@@ -191,10 +184,10 @@ def main(argv=None):
                         'that stem to load them')
     args = parser.parse_args(argv)
     try:
-        for index, path in enumerate(outputs(args.dst, args.to)):
-            check_destination(args.src, path, args.force, 'DST' if index == 0 else 'settings')
+        for path, name, suffixes in outputs(args.dst, args.to):
+            check_destination(args.src, path, args.force, name, suffixes)
     except DestinationError as error:
-        print(f'convert_weights: {error}', file=sys.stderr)
+        print(error, file=sys.stderr)
         return 1
     try:
         convert(args.src, args.dst, args.to, args.prefix, args.allow_nonstandard_stem, args.ema)

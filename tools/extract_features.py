@@ -84,7 +84,7 @@ def check_inputs(args) -> list:
     try:
         check_destination(args.out, inputs)
     except ValueError as error:
-        raise SystemExit(f'--out: {error}') from None
+        raise SystemExit(str(error)) from None
     return inputs
 
 

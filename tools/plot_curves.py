@@ -6,7 +6,9 @@ Usage:
 One file per run, DIR/<run>_losses.png (default DIR: each work dir itself), with every logged
 ``loss*`` scalar against the iteration, one panel each; for runs that logged metrics, a second file
 DIR/<run>_knn.png with the ``knn/*`` scalars of ``KNNMonitorHook`` and any ``accuracy/*``
-validation metrics against their step (the epoch in epoch-based runs).
+validation metrics against their step (the epoch in epoch-based runs). Every PNG is checked
+before any is drawn and written atomically with this tool's mark: an existing file is replaced
+only when this tool wrote it (``mejigclu_mm.runtime.output_guard``).
 """
 import argparse
 import os
@@ -18,8 +20,10 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from mejigclu_mm.cli.run_logs import loss_series, scalar_series  # noqa: E402
+from mejigclu_mm.runtime.output_guard import check_output, save_figure  # noqa: E402
 
 METRIC_PREFIXES = ('knn/', 'accuracy/')
+TOOL = 'tools/plot_curves.py'
 
 
 def save_plot(series, title, xlabel, ylabel, out_path, **style):
@@ -36,33 +40,25 @@ def save_plot(series, title, xlabel, ylabel, out_path, **style):
     axes[0, 0].set_title(f'{title} ({ylabel})')
     axes[-1, 0].set_xlabel(xlabel)
     fig.tight_layout()
-    fig.savefig(out_path, dpi=100)
+    save_figure(fig, out_path, TOOL, dpi=100)
     plt.close(fig)
     return keys
 
 
-def plot_losses(work_dir, out_path):
-    """Plot the loss curves of one run into ``out_path``; returns the plotted keys."""
+def losses_of(work_dir):
+    """The loss series of one run; refused when it logged none."""
     series = loss_series(work_dir)
     if not series:
         raise SystemExit(f'plot_curves: no loss scalars in {work_dir}')
-    return save_plot(series, osp.basename(osp.normpath(work_dir)), 'iteration', 'loss',
-                     out_path)
+    return series
 
 
-def plot_metrics(work_dir, out_path):
-    """Plot the ``knn/*`` and ``accuracy/*`` scalars of one run into ``out_path``.
-
-    Returns:
-        list[str]: The plotted keys; empty (and no file written) when the run logged none.
-    """
+def metrics_of(work_dir):
+    """The ``knn/*`` and ``accuracy/*`` series of one run (empty when it logged none)."""
     series = {}
     for prefix in METRIC_PREFIXES:
         series.update(scalar_series(work_dir, prefix))
-    if not series:
-        return []
-    return save_plot(series, osp.basename(osp.normpath(work_dir)),
-                     'step (epoch in epoch-based runs)', 'accuracy (%)', out_path, marker='o')
+    return series
 
 
 def main(argv=None):
@@ -70,19 +66,24 @@ def main(argv=None):
     parser.add_argument('work_dirs', nargs='+')
     parser.add_argument('--out-dir', help='folder for the PNGs (default: each work dir)')
     args = parser.parse_args(argv)
-    paths = []
+    plots = []  # (path, series, title, xlabel, ylabel, style), all checked before any is drawn
     for work_dir in args.work_dirs:
+        name = osp.basename(osp.normpath(work_dir))
         out_dir = args.out_dir or work_dir
-        os.makedirs(out_dir, exist_ok=True)
-        path = osp.join(out_dir, f'{osp.basename(osp.normpath(work_dir))}_losses.png')
-        keys = plot_losses(work_dir, path)
+        plots.append((osp.join(out_dir, f'{name}_losses.png'), losses_of(work_dir), name,
+                      'iteration', 'loss', {}))
+        metrics = metrics_of(work_dir)
+        if metrics:
+            plots.append((osp.join(out_dir, f'{name}_knn.png'), metrics, name,
+                          'step (epoch in epoch-based runs)', 'accuracy (%)', dict(marker='o')))
+    for path, *_ in plots:
+        check_output(path, TOOL, ('.png', ), option='--out-dir')
+    paths = []
+    for path, series, title, xlabel, ylabel, style in plots:
+        os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+        keys = save_plot(series, title, xlabel, ylabel, path, **style)
         print(f'wrote {path} ({", ".join(keys)})')
         paths.append(path)
-        path = osp.join(out_dir, f'{osp.basename(osp.normpath(work_dir))}_knn.png')
-        keys = plot_metrics(work_dir, path)
-        if keys:
-            print(f'wrote {path} ({", ".join(keys)})')
-            paths.append(path)
     return paths
 
 

@@ -23,10 +23,10 @@ from mmengine.config import Config
 
 import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.cli.dict_action import DictAction
-from mejigclu_mm.cli.output_guard import check_output
 from mejigclu_mm.evaluation.backbone_probes import probe_backbone
 from mejigclu_mm.runtime.atomic_write import atomic_write
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.runtime.output_guard import check_output
 
 KIND = 'mejigclu_mm probe_backbone result'
 
@@ -41,7 +41,7 @@ def _ours(path: str) -> bool:
 
 def check_out(path: str, inputs) -> None:
     """Refuse an --out that is not .json, is an input, or an existing file this tool did not
-    write (:func:`mejigclu_mm.cli.output_guard.check_output`; its results say ``kind``)."""
+    write (:func:`mejigclu_mm.runtime.output_guard.check_output`; its results say ``kind``)."""
     check_output(path, 'tools/probe_backbone.py', ('.json', ), inputs=inputs, is_own=_ours,
                  describe=lambda _: 'is not a result of this tool')
 

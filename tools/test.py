@@ -22,11 +22,11 @@ from mmengine.runner import Runner
 import mejigclu_mm  # noqa: F401  (registrations)
 from mejigclu_mm.cli.dict_action import DictAction
 from mejigclu_mm.cli.launcher_args import add_launcher_arguments, parse_launcher_args
-from mejigclu_mm.cli.output_guard import check_output, write_output
 from mejigclu_mm.runtime import (NonFiniteCheckpointError, NotACheckpointError,
                                  safe_checkpoint_loading)
 from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.runtime.output_guard import check_output, write_output
 from mejigclu_mm.transfer import (CheckpointLayoutError, check_finite, describe_uncovered,
                                   key_groups, read_checkpoint_weights, uncovered,
                                   without_ddp_prefix)

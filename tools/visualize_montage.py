@@ -7,8 +7,10 @@ Usage:
 The config's training pipeline splits the images (JigsawSplit); a batch then goes through the
 model's data preprocessor exactly as in training (exchange, photometric augmentation where the
 config runs it on the device, normalisation, stitch), and each slot is labelled
-"i<source image> p<source position>". Files: DIR/montages_<k>.png. With --image-dir
-the images of a folder go through the config's pipeline instead of the config's data set.
+"i<source image> p<source position>". Files: DIR/montages_<k>.png, written atomically with
+this tool's mark; an existing file is replaced only when this tool wrote it
+(``mejigclu_mm.runtime.output_guard``). With --image-dir the images of a folder go through the
+config's pipeline instead of the config's data set.
 """
 import argparse
 import os
@@ -26,8 +28,11 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 import mejigclu_mm  # noqa: E402,F401
 from mejigclu_mm.cli.dict_action import DictAction  # noqa: E402
-from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.runtime.known_warnings import quiet_known_warnings  # noqa: E402
+from mejigclu_mm.runtime.output_guard import check_output, save_figure  # noqa: E402
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
+
+TOOL = 'tools/visualize_montage.py'
 
 
 def positive_int(text):
@@ -87,7 +92,7 @@ def draw(montages, source_image, source_position, grid, path):
             ax.axvline(line * width / grid - 0.5, color='white', lw=0.8)
         ax.set_title(f'montage {k}', fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, TOOL, dpi=100)
     plt.close(fig)
 
 
@@ -115,6 +120,9 @@ def main(argv=None):
     if batches < args.num_batches:
         print(f'visualize_montage: {len(dataset)} images fill {batches} batches of '
               f'{args.batch_size}, not {args.num_batches}')
+    for b in range(batches):  # every picture checked before any work is written
+        check_output(osp.join(args.out_dir, f'montages_{b}.png'), TOOL, ('.png', ),
+                     option='--out-dir')
     os.makedirs(args.out_dir, exist_ok=True)
     order = torch.randperm(len(dataset)).tolist()
     paths = []
@@ -127,6 +135,7 @@ def main(argv=None):
         paths.append(path)
         print(f'wrote {path}')
     return paths
+
 
 if __name__ == '__main__':
     main()

@@ -13,8 +13,9 @@ the query (validation) set's features by default, and a cache written by either 
 same config, options and checkpoint is reused instead of extracting again. With an output of
 tools/extract_features.py instead of a config, its features are drawn in one colour (no
 labels). ``--num-points`` images are drawn at random (seeded), t-SNE (scikit-learn, PCA
-initialisation, seeded) maps them to 2-D, and the PNG is written atomically; an existing file
-at ``--out`` is replaced only when it is a PNG, and never when it is an input.
+initialisation, seeded) maps them to 2-D, and the PNG is written atomically with this tool's
+mark; an existing file at ``--out`` is replaced only when it carries that mark (an earlier
+picture of this tool), never another PNG or an input (``mejigclu_mm.runtime.output_guard``).
 """
 import argparse
 import os.path as osp
@@ -26,8 +27,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 EXTRACTED = ('.npz', '.csv')
+TOOL = 'tools/visualize_tsne.py'
 
 
 def parse_args(argv=None):
@@ -67,17 +68,11 @@ def parse_args(argv=None):
     return args
 
 
-def _is_png(path: str) -> bool:
-    with open(path, 'rb') as file:
-        return file.read(8) == PNG_SIGNATURE
-
-
 def check_destination(out: str, inputs) -> None:
-    """Refuse an ``--out`` that is not a .png, is an input, or holds something else than a
-    PNG (:func:`mejigclu_mm.cli.output_guard.check_output`)."""
-    from mejigclu_mm.cli.output_guard import check_output
-    check_output(out, 'tools/visualize_tsne.py', ('.png', ), inputs=inputs, is_own=_is_png,
-                 describe=lambda _: 'is not a PNG; refusing to replace it')
+    """Refuse an ``--out`` that is not a .png, is an input, or exists without this tool's mark
+    (:func:`mejigclu_mm.runtime.output_guard.check_output`)."""
+    from mejigclu_mm.runtime.output_guard import check_output
+    check_output(out, TOOL, ('.png', ), inputs=inputs)
 
 
 def class_names(config: str, num_classes: int, split: str):
@@ -174,13 +169,6 @@ def draw(coords: np.ndarray, labels, names, title: str):
     return fig
 
 
-def save_png(fig, out: str) -> None:
-    """Write ``fig`` to ``out`` atomically (a temporary file in the same folder, renamed)."""
-    from mejigclu_mm.runtime.atomic_write import atomic_write
-    with atomic_write(out, 'wb') as file:
-        fig.savefig(file, format='png')
-
-
 def main(argv=None):
     from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
     quiet_known_warnings()
@@ -204,7 +192,8 @@ def main(argv=None):
     of = f' (of {len(features)})' if len(chosen) < len(features) else ''
     fig = draw(coords, None if labels is None else labels[chosen], names,
                f't-SNE of {len(chosen)}{of} {title}')
-    save_png(fig, args.out)
+    from mejigclu_mm.runtime.output_guard import save_figure
+    save_figure(fig, args.out, TOOL)
     plt.close(fig)
     print(f't-SNE of {len(chosen)} points (perplexity {perplexity:g}) in {seconds:.1f} s; '
           f'wrote {args.out}')

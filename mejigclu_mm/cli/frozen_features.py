@@ -9,12 +9,12 @@ import torch
 from mmengine.config import Config
 
 from mejigclu_mm.cli.dict_action import DictAction
-from mejigclu_mm.cli.output_guard import check_output as guard_output
 from mejigclu_mm.evaluation.feature_cache import (FeatureCacheError, cache_key, load_cache,
                                                   save_cache)
 from mejigclu_mm.evaluation.frozen_backbone import RANDOM_INIT, config_features
 from mejigclu_mm.runtime.atomic_write import atomic_write
 from mejigclu_mm.runtime.known_warnings import quiet_known_warnings
+from mejigclu_mm.runtime.output_guard import check_output as guard_output
 
 # What each tool's results JSON holds, to recognise a file it may write over (--out).
 RESULT_KEYS: Dict[str, Callable[[dict], bool]] = {
@@ -160,7 +160,7 @@ def check_output(path: str, tool: str, args: argparse.Namespace) -> None:
 
     The tool writes its JSON over nothing but an earlier result of its own (or an empty
     file): never over CONFIG, CHECKPOINT or the ``--features`` cache, another tool's results,
-    or any other file (:func:`mejigclu_mm.cli.output_guard.check_output`, the one guard of the
+    or any other file (:func:`mejigclu_mm.runtime.output_guard.check_output`, the one guard of the
     tools' outputs; an earlier result is recognised by :data:`RESULT_KEYS`).
 
     Args:

@@ -163,10 +163,10 @@ def print_and_write_table(tool: str, make_table: Callable[[], str],
 
     Raises:
         SystemExit: ``out`` is not a ``.md`` file or a file this tool may not write over
-            (:func:`~mejigclu_mm.cli.output_guard.check_output`, before any work), or
+            (:func:`~mejigclu_mm.runtime.output_guard.check_output`, before any work), or
             ``make_table`` raised (its message).
     """
-    from mejigclu_mm.cli.output_guard import check_output, write_output
+    from mejigclu_mm.runtime.output_guard import check_output, write_output
     writer = f'tools/{tool}.py'
     if out:
         check_output(out, writer, ('.md', ))

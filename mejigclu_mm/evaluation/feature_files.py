@@ -68,17 +68,17 @@ def check_destination(path: str, inputs: Sequence[str] = ()) -> None:
     real = osp.realpath(path)
     for item in inputs:
         item_real = osp.realpath(item)
-        if real == item_real:
-            raise ValueError(f'{path} is an input of this run ({item}); write elsewhere')
         if osp.isdir(item) and real.startswith(item_real.rstrip(os.sep) + os.sep):
-            raise ValueError(f'{path} is inside the input folder {item}, whose files are all '
-                             'read as images; write elsewhere')
-    if osp.isdir(path):
-        raise ValueError(f'{path} is a folder; give a file name ending in .npz or .csv')
-    feature_format(path)
-    if osp.lexists(path) and not is_feature_file(path):
-        raise ValueError(f'{path} exists and is not a features file written by '
-                         'tools/extract_features.py; refusing to replace it')
+            raise ValueError(f'tools/extract_features.py: --out {path} is inside the input '
+                             f'folder {item}, whose files are all read as images; write '
+                             'elsewhere')
+    # the one guard of the tools' outputs; the mark is the content (is_feature_file)
+    from mejigclu_mm.runtime.output_guard import refusal
+    message = refusal(path, 'tools/extract_features.py', FORMATS, inputs, is_own=is_feature_file,
+                      describe=lambda _: 'is not a features file written by '
+                      'tools/extract_features.py')
+    if message:
+        raise ValueError(message)
 
 
 def save_features(path: str, paths: Sequence[str], features: np.ndarray,

@@ -64,7 +64,7 @@ def test_inputs_folders_and_extensions(tmp_path):
     (tmp_path / 'images').mkdir()
     config = tmp_path / 'config.npz'
     config.write_text('')
-    with pytest.raises(ValueError, match='is an input of this run'):
+    with pytest.raises(ValueError, match='is an input of this tool'):
         check_destination(str(config), [str(config)])
     with pytest.raises(ValueError, match='inside the input folder'):
         check_destination(str(tmp_path / 'images' / 'sub' / 'f.npz'), [str(tmp_path / 'images')])

@@ -134,7 +134,8 @@ def test_dst_that_is_src_is_refused_even_with_force(tmp_path, capsys):
                        (f'{tmp_path}/sub/../epoch_200.pth', [])):
         code = convert_weights.main([str(src), str(dst), '--to', 'mmdet', *extra])
         err = capsys.readouterr().err
-        assert code == 1 and f'DST {dst} is SRC {src}' in err and 'another DST' in err
+        assert code == 1 and f'DST {dst} is an input of this tool ({src})' in err
+        assert 'another DST path (--force does not change this)' in err
     assert src.read_bytes() == before  # the training checkpoint is untouched
 
 
@@ -142,7 +143,8 @@ def test_existing_dst_needs_force(r50_pretrain_checkpoint, tmp_path, capsys):
     dst = tmp_path / 'mmdet.pth'
     dst.write_bytes(b'an older conversion')
     code = convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'mmdet'])
-    assert code == 1 and f'DST {dst} exists; pass --force' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 1 and f'DST {dst} exists and' in err and 'pass --force' in err
     assert dst.read_bytes() == b'an older conversion'
     assert convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'mmdet',
                                  '--force']) == 0
@@ -178,7 +180,7 @@ def r18_cifar_pretrain_checkpoint(tmp_path_factory):
 @pytest.mark.parametrize('to', ['torchvision', 'detectron2'])
 def test_small_image_stem_is_refused_for_7x7_stem_formats(to, r18_cifar_pretrain_checkpoint,
                                                          tmp_path, capsys):
-    dst = tmp_path / 'out.pth'
+    dst = tmp_path / ('out.pkl' if to == 'detectron2' else 'out.pth')
     code = convert_weights.main([str(r18_cifar_pretrain_checkpoint), str(dst), '--to', to])
     err = capsys.readouterr().err
     assert code == 1 and not dst.exists()
@@ -289,13 +291,14 @@ def test_existing_settings_file_needs_force_and_nothing_is_written(r50_pretrain_
     dst, settings = tmp_path / 'r50_d2.pkl', tmp_path / 'r50_d2.yaml'
     settings.write_text('MODEL: {WEIGHTS: mine.pkl}\n')
     code = convert_weights.main([str(r50_pretrain_checkpoint), str(dst), '--to', 'detectron2'])
-    assert code == 1 and f'settings {settings} exists; pass --force' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 1 and f'settings {settings} exists and' in err and 'pass --force' in err
     assert not dst.exists() and settings.read_text() == 'MODEL: {WEIGHTS: mine.pkl}\n'
     src = tmp_path / 'epoch_1.yaml'  # the settings file would be SRC: refused even with --force
     src.write_bytes(r50_pretrain_checkpoint.read_bytes())
     code = convert_weights.main([str(src), str(tmp_path / 'epoch_1.pkl'), '--to', 'detectron2',
                                  '--force'])
-    assert code == 1 and f'settings {src} is SRC {src}' in capsys.readouterr().err
+    assert code == 1 and f'settings {src} is an input of this tool' in capsys.readouterr().err
 
 
 def test_its_own_detectron2_output_converts_back(r50_pretrain_checkpoint, tmp_path):
@@ -377,3 +380,15 @@ def test_ema_trained_without_ema_weights_is_refused(r50_pretrain_checkpoint, tmp
             'trained']
     assert convert_weights.main(args) == 1
     assert 'holds no ema_state_dict' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('to, name, wanted', [('detectron2', 'r50_d2.pth', '.pkl'),
+                                              ('mmdet', 'r50.pkl', '.pth / .pt / .bin / .ckpt')])
+def test_a_dst_its_reader_would_misread_is_refused_before_src_is_read(tmp_path, capsys, to, name,
+                                                                      wanted):
+    """detectron2's checkpointer unpickles only a .pkl (any other name goes to torch.load)."""
+    src = tmp_path / 'missing.pth'  # never read: the refusal comes first
+    code = convert_weights.main([str(src), str(tmp_path / name), '--to', to])
+    err = capsys.readouterr().err
+    assert code == 1 and f'DST {tmp_path / name}: writes {wanted} files' in err
+    assert 'does not exist' not in err and list(tmp_path.iterdir()) == []

@@ -155,11 +155,11 @@ def test_the_output_never_replaces_anything_else(image_dir, checkpoint, extracte
     with pytest.raises(SystemExit, match='not a features file'):
         run(LINEAR, checkpoint, image_dir, other)
     assert other.read_bytes() == before
-    with pytest.raises(SystemExit, match='is an input of this run'):
+    with pytest.raises(SystemExit, match='is an input of this tool'):
         run(LINEAR, checkpoint, image_dir, checkpoint)
     with pytest.raises(SystemExit, match='inside the input folder'):
         run(LINEAR, checkpoint, image_dir, image_dir / 'features.npz')
-    with pytest.raises(SystemExit, match=r'\.npz \(numpy\) or \.csv'):
+    with pytest.raises(SystemExit, match=r'writes \.npz / \.csv files, not \.pth'):
         run(LINEAR, checkpoint, image_dir, tmp_path / 'features.pth')
     again = tmp_path / 'again.npz'
     shutil.copy(extracted, again)

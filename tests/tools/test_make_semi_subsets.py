@@ -81,7 +81,7 @@ def test_existing_lists_are_kept_unless_forced(imagenet_format_root, tmp_path, c
     root = tmp_path / 'root'
     shutil.copytree(imagenet_format_root / 'meta', root / 'meta')
     before = (root / 'meta/train_10percent.txt').read_text()
-    with pytest.raises(SystemExit, match=r'train_1percent.txt exists; pass --force'):
+    with pytest.raises(SystemExit, match=r'train_1percent.txt exists and may be any list .*pass --force'):
         make_semi_subsets.main([str(root), '--percent', '1', '10'])
     # nothing written, not even the other list
     assert (root / 'meta/train_10percent.txt').read_text() == before
@@ -138,6 +138,15 @@ def test_simclr_lists_are_converted(imagenet_tree, tmp_path, capsys):
     with pytest.raises(SystemExit):
         make_semi_subsets.main([str(root), '--from-simclr', str(simclr), '--percent', '1'])
     assert 'give one of them' in capsys.readouterr().err
+    # the SimCLR list is the output file itself (a link to it): never replaced, --force or not
+    listed = root / 'meta' / 'train_5percent.txt'
+    listed.write_text('\n'.join(names) + '\n')
+    link = tmp_path / 'simclr' / '5percent.txt'
+    link.symlink_to(listed)
+    with pytest.raises(SystemExit, match=r'train_5percent.txt is an input of this tool .*'
+                                         r'--force does not change this'):
+        make_semi_subsets.main([str(root), '--from-simclr', str(link), '--force'])
+    assert listed.read_text() == '\n'.join(names) + '\n'
 
 
 def test_the_semi_config_reads_the_lists(imagenet_tree, tmp_path):

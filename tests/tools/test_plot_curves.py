@@ -38,3 +38,26 @@ def test_no_metric_png_without_metrics(tmp_path):
     write_run(run, [{'loss': 1.0, 'iter': 1, 'step': 1}])
     assert plot_curves.main([str(run)]) == [str(run / 'plain_losses.png')]
     assert not (run / 'plain_knn.png').exists()
+
+
+def test_a_picture_not_written_by_the_tool_is_kept_and_nothing_is_drawn(tmp_path):
+    import plot_curves
+    import pytest
+    first, second = tmp_path / 'first', tmp_path / 'second'
+    write_run(first, [{'loss': 1.0, 'iter': 1, 'step': 1}])
+    write_run(second, [{'loss': 2.0, 'iter': 1, 'step': 1}])
+    out = tmp_path / 'curves'
+    out.mkdir()
+    mine = out / 'second_losses.png'  # the user's own picture under the tool's file name
+    Image.new('RGB', (4, 4)).save(mine)
+    before = mine.read_bytes()
+    with pytest.raises(SystemExit, match='second_losses.png exists and was not written by '
+                                         'tools/plot_curves.py'):
+        plot_curves.main([str(first), str(second), '--out-dir', str(out)])
+    assert mine.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ['second_losses.png']  # not even the first
+    mine.unlink()
+    paths = plot_curves.main([str(first), str(second), '--out-dir', str(out)])
+    inode = (out / 'first_losses.png').stat().st_ino
+    assert plot_curves.main([str(first), str(second), '--out-dir', str(out)]) == paths
+    assert (out / 'first_losses.png').stat().st_ino != inode  # its own pictures: replaced

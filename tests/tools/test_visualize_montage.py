@@ -53,3 +53,21 @@ def test_impossible_sizes_are_refused(fashion_mnist_format_root, tmp_path, capsy
             f'train_dataloader.dataset.data_root={fashion_mnist_format_root}'])
     with pytest.raises(SystemExit, match='is no folder'):
         visualize_montage.main([str(CONFIG), '--image-dir', str(tmp_path / 'missing')])
+
+
+def test_a_picture_not_written_by_the_tool_is_kept(fashion_mnist_format_root, tmp_path):
+    import pytest
+    import visualize_montage
+    args = [str(CONFIG), '--out-dir', str(tmp_path), '--batch-size', '4', '--num-batches', '2',
+            '--cfg-options', f'train_dataloader.dataset.data_root={fashion_mnist_format_root}']
+    mine = tmp_path / 'montages_1.png'
+    Image.new('RGB', (4, 4)).save(mine)
+    before = mine.read_bytes()
+    with pytest.raises(SystemExit, match='montages_1.png exists and was not written by '
+                                         'tools/visualize_montage.py'):
+        visualize_montage.main(args)
+    assert mine.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        'montages_1.png']
+    mine.unlink()
+    visualize_montage.main(args)
+    assert len(visualize_montage.main(args)) == 2  # its own pictures are replaced

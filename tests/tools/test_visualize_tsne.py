@@ -98,7 +98,7 @@ def test_the_picture_never_replaces_anything_else(tmp_path):
     save_features(str(path), [f'{i}.jpg' for i in range(len(features))], features)
     not_png = tmp_path / 'notes.png'
     not_png.write_text('my notes')
-    with pytest.raises(SystemExit, match='exists and is not a PNG'):
+    with pytest.raises(SystemExit, match='exists and was not written by tools/visualize_tsne.py'):
         visualize_tsne.main([str(path), '--out', str(not_png)])
     assert not_png.read_text() == 'my notes'
     with pytest.raises(SystemExit, match='writes .png files'):
@@ -109,12 +109,19 @@ def test_the_picture_never_replaces_anything_else(tmp_path):
     np.savez(other, x=np.zeros(3))
     with pytest.raises(SystemExit, match='not a features file'):
         visualize_tsne.main([str(other), '--out', str(tmp_path / 'a.png')])
-    png = tmp_path / 'old.png'
-    Image.new('RGB', (4, 4)).save(png)
-    visualize_tsne.main([str(path), '--out', str(png)])  # a PNG: replaced
-    assert Image.open(png).size != (4, 4)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['features.npz', 'notes.png', 'old.png',
-                                                          'other.npz']
+    photo = tmp_path / 'photo.png'  # someone else's PNG: kept
+    Image.new('RGB', (4, 4)).save(photo)
+    before = photo.read_bytes()
+    with pytest.raises(SystemExit, match='photo.png exists and was not written by'):
+        visualize_tsne.main([str(path), '--out', str(photo)])
+    assert photo.read_bytes() == before
+    png = tmp_path / 'tsne.png'
+    visualize_tsne.main([str(path), '--out', str(png)])
+    first = png.stat().st_ino
+    visualize_tsne.main([str(path), '--out', str(png)])  # its own earlier picture: replaced
+    assert png.stat().st_ino != first  # a new file renamed over the old one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['features.npz', 'notes.png', 'other.npz',
+                                                          'photo.png', 'tsne.png']
 
 
 def saved_features(tmp_path, features, name='features.npz'):

@@ -30,6 +30,9 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 from mejigclu_mm.runtime.atomic_write import atomic_write
+from mejigclu_mm.runtime.output_guard import refusal
+
+TOOL = 'tools/data/make_semi_subsets.py'
 
 # What mmpretrain's ImageNet dataset loads when it scans folders (mmpretrain.datasets).
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
@@ -149,12 +152,22 @@ def output_path(root: str, name: str) -> str:
     return osp.join(root, 'meta', f'train_{name}.txt')
 
 
-def write_list(path: str, samples: Sequence[Sample], force: bool) -> None:
-    """``<path> <label>`` lines, atomically; an existing file only with ``force``."""
-    if osp.lexists(path) and not force:
-        raise FileExistsError(f'{path} exists; pass --force to replace it')
+def write_list(path: str, samples: Sequence[Sample]) -> None:
+    """``<path> <label>`` lines, atomically (checked beforehand by :func:`check_outputs`)."""
     with atomic_write(path) as file:
         file.writelines(f'{rel} {label}\n' for rel, label in samples)
+
+
+def check_outputs(paths: Sequence[str], inputs: Sequence[str], force: bool) -> None:
+    """Refuse the lists before any is written, through the tools' one output guard: an input
+    (a SimCLR list, ``meta/train.txt``) never, an existing list only with ``force`` (lists carry
+    no mark of what wrote them: mmpretrain reads every line)."""
+    for path in paths:
+        message = refusal(path, TOOL, ('.txt', ), inputs, option='list', force=force,
+                          describe=lambda _: 'may be any list (lists carry no mark of what '
+                          'wrote them)')
+        if message:
+            raise SystemExit(message)
 
 
 def percent_name(percent: float) -> str:
@@ -188,19 +201,15 @@ def main(argv=None):
         else:
             subsets = stratified_subsets(samples, percents, args.seed)
             outputs = [(output_path(args.root, percent_name(p)), subsets[p]) for p in percents]
-        for path, _ in outputs:  # refuse before anything is written
-            if osp.lexists(path) and not args.force:
-                raise FileExistsError(f'{path} exists; pass --force to replace it')
-        if any(osp.realpath(path) == osp.realpath(src)
-               for path, _ in outputs for src in [*(args.from_simclr or [])]):
-            raise ValueError('an output list would replace its own input; copy the SimCLR list '
-                             'elsewhere first')
+        check_outputs([path for path, _ in outputs],  # before anything is written
+                      [*(args.from_simclr or []), osp.join(args.root, 'meta', 'train.txt')],
+                      args.force)
         for path, chosen in outputs:
-            write_list(path, chosen, args.force)
+            write_list(path, chosen)
             classes = len({label for _, label in chosen})
             print(f'wrote {path}: {len(chosen)} of {len(samples)} training images, '
                   f'{classes} classes')
-    except (ValueError, FileExistsError, OSError) as error:
+    except (ValueError, OSError) as error:
         raise SystemExit(f'make_semi_subsets: {error}') from None
     print(f'training set read from {source}')
     return [path for path, _ in outputs]

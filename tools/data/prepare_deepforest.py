@@ -10,9 +10,13 @@ Split by image, so no tile of a validation image is seen in training:
   val:   2019_YELL_2_541000_4977000_image_crop, OSBS_029, SOAP_061
 Each image is cut into tile x tile px tiles (the last row / column aligned with the image edge);
 a box is kept, clipped, when at least half of its area lies in the tile. One category: tree.
-Writes OUT/images/*.png and OUT/annotations/{train,val}.json. Idempotent.
+Writes OUT/images/*.png, OUT/annotations/{train,val}.json and OUT/meta.json (the settings and
+the source files' digest). Idempotent: a folder made alike is kept; one made otherwise (another
+--tile, other source files) or holding anything else is refused, naming what differs; a new one
+is built under a temporary name and renamed whole.
 """
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -20,6 +24,7 @@ import xml.etree.ElementTree as ET
 
 from PIL import Image
 
+from mejigclu_mm.cli.prepared_folder import build_folder, reuse_or_refuse
 from mejigclu_mm.utils.offline_data import offline_data_dir
 
 SPLITS = {
@@ -27,6 +32,7 @@ SPLITS = {
     'val': ['2019_YELL_2_541000_4977000_image_crop', 'OSBS_029', 'SOAP_061'],
 }
 CATEGORIES = [{'id': 1, 'name': 'tree'}]
+FORMAT_VERSION = 1
 
 
 def read_voc_boxes(xml_path):
@@ -60,7 +66,7 @@ def boxes_in_tile(boxes, x0, y0, width, height, min_visible=0.5):
 
 
 def build_split(names, src, out, tile):
-    """Write the tiles of ``names`` and return their COCO dict."""
+    """Write the tiles of ``names`` into ``out``/images and return their COCO dict."""
     images, annotations = [], []
     for name in names:
         boxes = read_voc_boxes(osp.join(src, name + '.xml'))
@@ -71,8 +77,7 @@ def build_split(names, src, out, tile):
                     crop = image.crop((x0, y0, min(x0 + tile, image.width),
                                        min(y0 + tile, image.height)))
                     file_name = f'{name}_{x0}_{y0}.png'
-                    if not osp.isfile(osp.join(out, 'images', file_name)):
-                        crop.save(osp.join(out, 'images', file_name))
+                    crop.save(osp.join(out, 'images', file_name))
                     image_id = len(images) + 1
                     images.append(dict(id=image_id, file_name=file_name, width=crop.width,
                                        height=crop.height))
@@ -84,18 +89,47 @@ def build_split(names, src, out, tile):
     return dict(images=images, annotations=annotations, categories=CATEGORIES)
 
 
+def source_digest(src):
+    """SHA-256 over the source images and annotations, in split order."""
+    digest = hashlib.sha256()
+    for names in SPLITS.values():
+        for name in names:
+            for suffix in ('.xml', '.png'):
+                path = osp.join(src, name + suffix)
+                if not osp.isfile(path):
+                    raise SystemExit(f'prepare_deepforest: {path} not found (deepforest\'s '
+                                     'data files are extracted by tools/setup_env.sh)')
+                with open(path, 'rb') as file:
+                    digest.update(file.read())
+    return digest.hexdigest()
+
+
 def prepare(out, tile=400, src=None):
-    """Write the data set into ``out``; returns {split: (tiles, boxes)}."""
+    """Write the data set into ``out`` unless it is there, made alike; returns {split: (tiles,
+    boxes)}. A folder made otherwise (another --tile, other source files) or holding something
+    else is refused by name (``mejigclu_mm.cli.prepared_folder``); a new one is built under a
+    temporary name and renamed whole."""
+    if tile < 32:
+        raise SystemExit(f'prepare_deepforest: --tile {tile}: need at least 32 px')
     src = str(src or offline_data_dir('deepforest'))
-    os.makedirs(osp.join(out, 'images'), exist_ok=True)
-    os.makedirs(osp.join(out, 'annotations'), exist_ok=True)
-    counts = {}
-    for split, names in SPLITS.items():
-        coco = build_split(names, src, out, tile)
-        with open(osp.join(out, 'annotations', f'{split}.json'), 'w') as file:
-            json.dump(coco, file)
-        counts[split] = (len(coco['images']), len(coco['annotations']))
-    return counts
+    wanted = dict(format_version=FORMAT_VERSION, tile=tile, source_sha256=source_digest(src))
+    meta = reuse_or_refuse(out, wanted, 'prepare_deepforest', kind='tiles')
+
+    def build(tmp):
+        os.makedirs(osp.join(tmp, 'images'))
+        os.makedirs(osp.join(tmp, 'annotations'))
+        counts = {}
+        for split, names in SPLITS.items():
+            coco = build_split(names, src, tmp, tile)
+            with open(osp.join(tmp, 'annotations', f'{split}.json'), 'w') as file:
+                json.dump(coco, file)
+            counts[split] = [len(coco['images']), len(coco['annotations'])]
+        return dict(settings=wanted, counts=counts, source=src)
+
+    made = meta is None
+    if made:
+        meta = build_folder(out, build)
+    return {split: tuple(count) + (made, ) for split, count in meta['counts'].items()}
 
 
 def main(argv=None):
@@ -103,8 +137,10 @@ def main(argv=None):
     parser.add_argument('--out', default='data/deepforest')
     parser.add_argument('--tile', type=int, default=400)
     args = parser.parse_args(argv)
-    for split, (tiles, boxes) in prepare(args.out, args.tile).items():
-        print(f'{split}: {tiles} tiles, {boxes} tree boxes -> {args.out}/annotations/{split}.json')
+    for split, (tiles, boxes, made) in prepare(args.out, args.tile).items():
+        state = 'made' if made else 'already there, kept'
+        print(f'{split}: {tiles} tiles, {boxes} tree boxes {state}: '
+              f'{args.out}/annotations/{split}.json')
 
 
 if __name__ == '__main__':

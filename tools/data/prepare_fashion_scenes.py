@@ -44,15 +44,15 @@ import hashlib
 import json
 import os
 import os.path as osp
-import shutil
 import struct
-import tempfile
 
 import cv2
 import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 from scipy.ndimage import binary_fill_holes
+
+from mejigclu_mm.cli.prepared_folder import build_folder, reuse_or_refuse
 
 # Fashion-MNIST's classes in label order (as mmpretrain's FashionMNIST names them)
 CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker',
@@ -319,44 +319,27 @@ def prepare(args):
         images, labels = read_garments(src, *SOURCE_FILES)
         digest = source_digest(src)
     wanted = settings(args, digest)
-    meta_path = osp.join(args.out, 'meta.json')
-    if osp.exists(args.out):
-        meta = None
-        if osp.isfile(meta_path):
-            with open(meta_path) as file:
-                meta = json.load(file)
-        if meta is not None and meta.get('settings') == wanted:
-            return dict(meta, made=False)
-        if meta is None:
-            what = 'something else (no meta.json)'
-        else:
-            stored = meta.get('settings') or {}
-            differ = [f'{key} {stored.get(key)!r} there, {value!r} asked'
-                      for key, value in wanted.items() if stored.get(key) != value]
-            what = 'scenes made otherwise: ' + '; '.join(differ)
-            if 'source_sha256' in ', '.join(differ):
-                what += f' (the source files of --src {args.src} are other garments)'
-        raise SystemExit(f'prepare_fashion_scenes: {args.out} exists and holds {what}: choose '
-                         'another --out, or remove it to make the scenes again')
-    parent = osp.dirname(osp.abspath(args.out))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=osp.basename(args.out) + '.tmp-', dir=parent)
-    try:
+
+    def other_garments(differ):
+        return (f' (the source files of --src {src} are other garments)'
+                if 'source_sha256' in differ else '')
+
+    meta = reuse_or_refuse(args.out, wanted, 'prepare_fashion_scenes', hint=other_garments,
+                           kind='scenes')
+    if meta is not None:
+        return dict(meta, made=False)
+
+    def build(tmp):
         if args.singles:
             counts = {prefix: dict(images=build_singles(prefix, count, *sources[prefix], tmp,
                                                         args))
                       for prefix, count in (('train', args.train), ('t10k', args.test))}
-            meta = dict(settings=wanted, counts=counts, classes=list(CLASSES),
+            return dict(settings=wanted, counts=counts, classes=list(CLASSES),
                         source={prefix: osp.join(src, names[0])
                                 for prefix, names in SINGLES_SOURCES.items()})
-        else:
-            meta = build_scenes(images, labels, tmp, args, wanted)
-        with open(osp.join(tmp, 'meta.json'), 'w') as file:
-            json.dump(meta, file, indent=1)
-        os.rename(tmp, args.out)  # fails, leaving OUT alone, if OUT appeared meanwhile
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return build_scenes(images, labels, tmp, args, wanted)
+
+    meta = build_folder(args.out, build)
     return dict(meta, made=True)
 
 

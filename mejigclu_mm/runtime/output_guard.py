@@ -2,9 +2,13 @@
 earlier output, the suffix checked before any work, written atomically.
 
 A tool's output carries a mark of what wrote it (:func:`marked`): a first line
-``<!-- written by TOOL -->`` in Markdown, a ``written_by`` entry in a JSON / YAML / pickle dict.
-:func:`check_output` refuses any existing file without the tool's mark (an empty file counts as
-free); :func:`write_output` writes through a temporary file and a rename.
+``<!-- written by TOOL -->`` in Markdown, a ``written_by`` entry in a JSON / YAML / pickle dict,
+a ``written_by`` text chunk in a PNG (:func:`save_figure`). :func:`check_output` refuses any
+existing file without the tool's mark (an empty file counts as free); files that cannot carry a
+mark (weights for other libraries, whose readers take the file as it is) are replaced only with
+the tool's ``--force``. :func:`write_output` and :func:`save_figure` write through a temporary
+file and a rename (:mod:`mejigclu_mm.runtime.atomic_write`), as do the tools that write weights
+or data sets with it directly.
 """
 import json
 import os.path as osp
@@ -44,8 +48,21 @@ def _read_dict(path: str) -> Optional[dict]:
     return value if isinstance(value, dict) else None
 
 
+def _png_mark(path: str) -> Optional[str]:
+    try:
+        from PIL import Image
+        with Image.open(path) as image:
+            if image.format != 'PNG':
+                return None
+            return (getattr(image, 'text', None) or {}).get(MARK_KEY)
+    except Exception:  # unreadable or no image: not this tool's
+        return None
+
+
 def written_by(path: str) -> Optional[str]:
     """The tool whose mark ``path`` carries, or None (no mark, unreadable, another format)."""
+    if osp.splitext(path)[1].lower() == '.png':
+        return _png_mark(path)
     if osp.splitext(path)[1].lower() == '.md':
         try:
             with open(path, encoding='utf-8') as file:
@@ -61,9 +78,41 @@ def written_by(path: str) -> Optional[str]:
     return mark if isinstance(mark, str) else None
 
 
+def refusal(path: str, tool: str, suffixes: Sequence[str], inputs: Iterable = (),
+            is_own: Optional[Callable[[str], bool]] = None, option: str = '--out',
+            describe: Optional[Callable[[str], str]] = None,
+            force: Optional[bool] = None) -> Optional[str]:
+    """Why ``path`` may not be ``tool``'s output, or None; the arguments of :func:`check_output`.
+    """
+    if osp.isdir(path):
+        return f'{tool}: {option} {path} is a folder; give a file name'
+    unless = '' if force is None else ' (--force does not change this)'
+    for source in inputs:
+        if source and (osp.realpath(source) == osp.realpath(path) or (
+                osp.exists(source) and osp.exists(path) and osp.samefile(source, path))):
+            return (f'{tool}: {option} {path} is an input of this tool ({source}); give another '
+                    f'{option} path{unless}')
+    suffix = osp.splitext(path)[1].lower()
+    if suffix not in suffixes:
+        return (f'{tool}: {option} {path}: writes {" / ".join(suffixes)} files, not '
+                f'{suffix or "a name without a suffix"}; give a name ending in '
+                f'{" or ".join(suffixes)}')
+    if not osp.lexists(path) or osp.getsize(path) == 0 or force:
+        return None
+    mark = written_by(path)
+    if mark == tool or (is_own is not None and is_own(path)):
+        return None
+    held = describe(path) if describe is not None else (
+        f'was written by {mark}' if mark else f'was not written by {tool}')
+    way = 'pass --force to replace it, or give another' if force is not None else 'give another'
+    return (f'{tool}: {option} {path} exists and {held}; it is not written over: {way} '
+            f'{option} path' + ('' if force is not None else ' (or remove the file)'))
+
+
 def check_output(path: str, tool: str, suffixes: Sequence[str], inputs: Iterable = (),
                  is_own: Optional[Callable[[str], bool]] = None, option: str = '--out',
-                 describe: Optional[Callable[[str], str]] = None) -> None:
+                 describe: Optional[Callable[[str], str]] = None,
+                 force: Optional[bool] = None) -> None:
     """Refuse ``path`` as ``tool``'s output, before the tool does any work.
 
     Args:
@@ -76,29 +125,15 @@ def check_output(path: str, tool: str, suffixes: Sequence[str], inputs: Iterable
         option (str): The option's name, for the messages.
         describe (callable, optional): Says what a refused file holds (e.g. "holds the results
             of linear_probe.py"), in place of whether a tool's mark is there.
+        force (bool, optional): The tool's ``--force`` for files that carry no mark: True
+            replaces any existing file but an input; None: the tool has no such option.
 
     Raises:
         SystemExit: naming the file and why it is refused.
     """
-    suffix = osp.splitext(path)[1].lower()
-    if suffix not in suffixes:
-        raise SystemExit(f'{tool}: {option} {path}: writes {" / ".join(suffixes)} files; give '
-                         f'a name ending in {" or ".join(suffixes)}')
-    if osp.isdir(path):
-        raise SystemExit(f'{tool}: {option} {path} is a folder; give a file name')
-    for source in inputs:
-        if source and osp.exists(source) and osp.exists(path) and osp.samefile(source, path):
-            raise SystemExit(f'{tool}: {option} {path} is an input of this tool; give another '
-                             f'{option} path')
-    if not osp.lexists(path) or osp.getsize(path) == 0:
-        return
-    mark = written_by(path)
-    if mark == tool or (is_own is not None and is_own(path)):
-        return
-    held = describe(path) if describe is not None else (
-        f'was written by {mark}' if mark else f'was not written by {tool}')
-    raise SystemExit(f'{tool}: {option} {path} exists and {held}; it is not written over: give '
-                     f'another {option} path (or remove the file)')
+    message = refusal(path, tool, suffixes, inputs, is_own, option, describe, force)
+    if message:
+        raise SystemExit(message)
 
 
 def marked(value: Any, tool: str, suffix: str) -> Any:
@@ -143,4 +178,21 @@ def write_output(path: str, value: Any, tool: str) -> str:
             pickle.dump(content, file)
     else:
         raise ValueError(f'write_output: no writer for {path}')
+    return path
+
+
+def save_figure(fig, path: str, tool: str, **savefig_args) -> str:
+    """Write a matplotlib figure to ``path`` as a PNG with ``tool``'s mark, atomically.
+
+    Args:
+        fig (matplotlib.figure.Figure): The figure.
+        path (str): A ``.png`` file, checked beforehand with :func:`check_output`.
+        tool (str): The tool, as its mark names it.
+        savefig_args: Passed to ``fig.savefig`` (e.g. ``dpi``).
+
+    Returns:
+        str: ``path``.
+    """
+    with atomic_write(path, 'wb') as file:
+        fig.savefig(file, format='png', metadata={MARK_KEY: tool}, **savefig_args)
     return path
