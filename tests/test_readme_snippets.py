@@ -1,34 +1,50 @@
-"""The README's config snippets work as written: the custom-dataset snippet, saved as the config
-file it names, trains on a folder of real photos."""
+"""The config snippets of configs/mejigclu/README.md work as written, saved as the config files
+they name: the global-batch one sets the classes and the batch together, the custom-dataset one
+trains on a folder of real photos."""
 import re
-import shutil
 
 import numpy as np
 import pytest
 from conftest import ROOT
+from mmengine.config import Config
 from PIL import Image
+
+
+README = ROOT / 'configs/mejigclu/README.md'
 
 
 def readme_block(name):
     """The fenced python code between the README's ``<!-- NAME:start/end -->`` markers."""
-    text = (ROOT / 'README.md').read_text()
-    block = re.search(rf'<!-- {name}:start -->(.*?)<!-- {name}:end -->', text, re.S)
-    assert block, f'README.md has no {name} markers'
+    block = re.search(rf'<!-- {name}:start -->(.*?)<!-- {name}:end -->', README.read_text(), re.S)
+    assert block, f'{README} has no {name} markers'
     code = re.search(r'```python\n(.*?)```', block.group(1), re.S)
-    assert code, f'README.md: no ```python block between the {name} markers'
+    assert code, f'{README}: no ```python block between the {name} markers'
     return code.group(1)
+
+
+def saved_snippet(name, folder):
+    """The snippet saved in ``folder`` as the config file it names, the repository's configs
+    beside it as in a checkout."""
+    snippet = readme_block(name)
+    config = folder / re.match(r'# (\S+\.py):', snippet).group(1)
+    config.parent.mkdir(parents=True)
+    config.write_text(snippet)
+    for configs in ('_base_', 'mejigclu'):
+        (folder / 'configs' / configs).symlink_to(ROOT / 'configs' / configs)
+    return config
+
+
+def test_global_batch_snippet_sets_the_classes_and_the_batch_together(tmp_path):
+    cfg = Config.fromfile(saved_snippet('global-batch-snippet', tmp_path))
+    assert cfg.model.heads.cls.num_classes == 8 * 64
+    assert cfg.train_dataloader.batch_size == 64
+    assert cfg.train_dataloader.batch_sampler.type == 'DisjointSubsetBatchSampler'
 
 
 @pytest.mark.slow  # runs a Runner
 def test_custom_dataset_snippet_trains_on_a_folder_of_images(imagenet_images, tmp_path):
     import train as train_tool
-    snippet = readme_block('custom-dataset-snippet')
-    path = re.match(r'# (\S+\.py):', snippet).group(1)  # the file the snippet says it is
-    config = tmp_path / path
-    config.parent.mkdir(parents=True)
-    config.write_text(snippet)
-    for folder in ('_base_', 'mejigclu'):  # the repository's configs beside it, as in a checkout
-        (tmp_path / 'configs' / folder).symlink_to(ROOT / 'configs' / folder)
+    config = saved_snippet('custom-dataset-snippet', tmp_path)
     images = tmp_path / 'my_images' / 'holiday'  # the dataset also walks sub-folders
     images.mkdir(parents=True)
     formats = ('.jpg', '.JPEG', '.png', '.tiff', '.webp', '.gif', '.bmp')

@@ -6,16 +6,13 @@
 # Without a GPU, GPUS is the number of CPU processes: tools/train.py then starts a gloo process
 # group itself (mejigclu_mm/runtime/cpu_distributed.py) and torchrun gives each process 1 thread.
 set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: tools/dist_train.sh CONFIG GPUS [train.py options...]" >&2; exit 2; }
 CONFIG=$1
 GPUS=$2
 shift 2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "$PYTHON" -m torch.distributed.run \
-  --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-  --nproc_per_node="$GPUS" --master_port="$PORT" \
+  --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+  --nproc_per_node="$GPUS" --master_port="${PORT:-29500}" \
   "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "$@"

@@ -47,6 +47,11 @@ CHANGED = {
     ('configs/mejigclu/benchmarks/mm{detection,segmentation}/*.py', 'custom_hooks'):
         'issues 27.10 / 27.11: DetectionDataCheckHook / SegmentationDataCheckHook check the '
         'annotations and label maps against the config before the first step',
+    ('configs/mejigclu/benchmarks/mmdetection/*_{deepforest,fashion-scenes}.py',
+     '{*._scope_,*.backend_args,train_dataloader.dataset.filter_cfg.min_size}'):
+        "the detection data bases inherit mmdet's COCO base (loaders, pipelines, metric) and "
+        "name only their data: mmdet's scope, its backend_args=None (the default) and its "
+        'filter of images under 32 px (the tiles have 400 px, the scenes 64 px: none is filtered)',
     ('configs/*', 'runner_type'):
         'one route for the guards (issue 25.2): every config names GuardedRunner '
         '(configs/_base_/run_guards.py), so any train.py builds the same run',

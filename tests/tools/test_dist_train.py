@@ -146,3 +146,12 @@ def test_the_config_is_made_fit_for_cpu_processes(monkeypatch):
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     cfg.launcher = 'none'
     assert not init_cpu_distributed(cfg)  # a single process: nothing to do
+
+
+@pytest.mark.parametrize('script, given', [('dist_train.sh', ['cfg.py']),
+                                           ('slurm_train.sh', ['partition', 'job', 'cfg.py'])])
+def test_a_launcher_missing_arguments_says_its_usage(script, given):
+    done = subprocess.run(['bash', str(ROOT / 'tools' / script), *given], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f'usage: tools/{script} ')

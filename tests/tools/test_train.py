@@ -226,19 +226,21 @@ def mejigclu_batch_8(fashion_mnist_format_root, tmp_path_factory, batch_options)
     return work_dir / 'epoch_1.pth'
 
 
-def refused_resume(capture_dir, *args, **kwargs):
+def refused_resume(name, checkpoint, data_root, work_dir, *options):
+    """The message with which ``tools/train.py --resume checkpoint`` (2 epochs of ``name`` in
+    ``work_dir``) stops, checked to come before anything ran."""
     with pytest.raises(SystemExit) as error:
-        tiny_run(*args, **kwargs)
-    assert not list(capture_dir.glob('*.pth'))  # refused before anything ran
+        tiny_run(name, data_root, work_dir, *options, epochs=2,
+                 extra=['--resume', str(checkpoint)])
+    assert not list(work_dir.glob('*.pth'))
     return str(error.value)
 
 
 @pytest.mark.slow
 def test_resume_at_another_global_batch_is_refused(mejigclu_batch_8, fashion_mnist_format_root,
                                                     tmp_path, batch_options):
-    message = refused_resume(tmp_path, 'mejigclu', fashion_mnist_format_root, tmp_path,
-                             *batch_options(CONFIGS['mejigclu'], 16), epochs=2,
-                             extra=['--resume', str(mejigclu_batch_8)])
+    message = refused_resume('mejigclu', mejigclu_batch_8, fashion_mnist_format_root, tmp_path,
+                             *batch_options(CONFIGS['mejigclu'], 16))
     assert f'--resume: checkpoint {mejigclu_batch_8} (epoch 1, iteration 7) does not fit ' \
            'this run' in message
     assert 'global batch: 8 images per step when it was saved (1 process(es)), 16 now' in message
@@ -248,9 +250,8 @@ def test_resume_at_another_global_batch_is_refused(mejigclu_batch_8, fashion_mni
 @pytest.mark.slow
 def test_resume_of_another_method_is_refused(mejigclu_batch_8, fashion_mnist_format_root,
                                              tmp_path):
-    message = refused_resume(tmp_path, 'jigclu', fashion_mnist_format_root, tmp_path,
-                             'train_dataloader.batch_size=8', epochs=2,
-                             extra=['--resume', str(mejigclu_batch_8)])
+    message = refused_resume('jigclu', mejigclu_batch_8, fashion_mnist_format_root, tmp_path,
+                             'train_dataloader.batch_size=8')
     assert "of the model's tensors missing from the checkpoint: heads.loc." in message
     assert 'tensor(s) the model does not have: heads.cls.' in message
 
@@ -262,9 +263,8 @@ def test_resume_of_a_converted_backbone_points_at_init_cfg(mejigclu_batch_8,
     converted = tmp_path / 'r18_mmdet.pth'
     assert convert_weights.main([str(mejigclu_batch_8), str(converted), '--to', 'mmdet']) == 0
     work_dir = tmp_path / 'work'
-    message = refused_resume(work_dir, 'mejigclu', fashion_mnist_format_root, work_dir,
-                             'train_dataloader.batch_size=8', 'model.heads.cls.num_classes=8',
-                             epochs=2, extra=['--resume', str(converted)])
+    message = refused_resume('mejigclu', converted, fashion_mnist_format_root, work_dir,
+                             'train_dataloader.batch_size=8', 'model.heads.cls.num_classes=8')
     assert f'{converted} is not a checkpoint of a training run' in message
     assert f'model.backbone.init_cfg.checkpoint={converted}' in message
 
@@ -388,10 +388,9 @@ def test_a_refused_resume_leaves_the_work_dir_as_it_was(mejigclu_batch_8, fashio
 def test_resume_on_a_dataset_of_another_size_is_refused(mejigclu_batch_8,
                                                         fashion_mnist_format_root, tmp_path,
                                                         batch_options):
-    message = refused_resume(tmp_path, 'mejigclu', fashion_mnist_format_root, tmp_path,
+    message = refused_resume('mejigclu', mejigclu_batch_8, fashion_mnist_format_root, tmp_path,
                              *batch_options(CONFIGS['mejigclu'], 8),
-                             'train_dataloader.dataset.indices=48', epochs=2,
-                             extra=['--resume', str(mejigclu_batch_8)])
+                             'train_dataloader.dataset.indices=48')
     assert "DisjointSubsetBatchSampler's subsets (split_seed, subsets, dataset length)" in message
     assert 'every image change its subset' in message
     assert ', 60) when saved' in message and ', 48) now' in message

@@ -52,8 +52,10 @@ def prepare(src, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--src', default='/usr/share/datasets/fashion-mnist')
-    parser.add_argument('--out', default='data/fashion_mnist')
+    parser.add_argument('--src', default='/usr/share/datasets/fashion-mnist',
+                        help="the gzipped IDX files (Debian's dataset-fashion-mnist)")
+    parser.add_argument('--out', default='data/fashion_mnist',
+                        help='the data root for mmpretrain FashionMNIST (default: %(default)s)')
     args = parser.parse_args(argv)
     for path in prepare(args.src, args.out):
         print(f'ready: {path}')

@@ -4,6 +4,7 @@
 # (18-22 px), each cropped and resized to 16 px, as the Fashion-MNIST configs do: a 32 px
 # montage, which ResNet_CIFAR (its strides unchanged: no stride-2 stem, no max-pool) maps to a
 # 4 x 4 layer4, 2 x 2 cells per slot. The images are RGB arrays already.
+_base_ = './pretraining_loader.py'
 dataset_type = 'CIFAR10'
 data_root = 'data/cifar10/'
 
@@ -17,24 +18,13 @@ cifar_preprocessor = dict(
 jigclu_split = dict(type='JigsawSplit', grid=2, overlap=0.3, patch_size=16,
                     crop_scale=(0.3, 1.0), flip_prob=0.5)
 mejigclu_split = dict(jigclu_split, overlap=(0.15, 0.45))
-pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path'))
-jigclu_pipeline = [jigclu_split, pack]
-mejigclu_pipeline = [mejigclu_split, pack]
+jigclu_pipeline = [jigclu_split, _base_.pack]
+mejigclu_pipeline = [mejigclu_split, _base_.pack]
 
 train_dataloader = dict(
-    batch_size=128,
-    num_workers=2,
-    drop_last=True,  # a full global batch every step (MEJigClu: one class per image)
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    batch_size=128, num_workers=2,
     dataset=dict(type=dataset_type, data_root=data_root, split='train', download=False))
 
-# Whole images for inference and the online kNN monitor (see the Fashion-MNIST base).
+# Whole images for inference and for the online kNN monitor.
 test_pipeline = [dict(type='PackInputs')]
-knn_loader = dict(batch_size=256, num_workers=2, persistent_workers=False)
-knn_monitor = dict(
-    type='KNNMonitorHook', interval=10, k=(20, 200),
-    dataset=dict(download=False, pipeline=test_pipeline),
-    bank_dataloader=dict(knn_loader, dataset=dict(split='train', indices=2000)),
-    query_dataloader=dict(knn_loader, dataset=dict(split='test', test_mode=True, indices=1000)))
+knn_monitor = dict(dataset=dict(download=False, pipeline=test_pipeline))

@@ -2,7 +2,8 @@
 # canvases, 2-4 garments of 20-36 px, test-split garments only) in mmdet's COCO layout: one box
 # per garment, the 10 Fashion-MNIST classes. Grey PNGs load as 3 equal channels, as the
 # pretraining sees Fashion-MNIST (Grayscale(3)); horizontal flips only, as in the pretraining.
-dataset_type = 'CocoDataset'
+# mmdet's COCO base gives the loaders, samplers and metric; this file names the data.
+_base_ = 'mmdet::_base_/datasets/coco_detection.py'
 data_root = 'data/fashion_scenes/'
 metainfo = dict(
     classes=('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
@@ -10,36 +11,18 @@ metainfo = dict(
     palette=[(220, 20, 60), (119, 11, 32), (0, 0, 142), (0, 0, 230), (106, 0, 228),
              (0, 60, 100), (0, 80, 100), (0, 0, 70), (250, 170, 30), (100, 170, 30)])
 image_size = 64
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-train_dataloader = dict(
-    batch_size=8, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(type=dataset_type, data_root=data_root, metainfo=metainfo,
-                 ann_file='annotations/train.json', data_prefix=dict(img='images/'),
-                 filter_cfg=dict(filter_empty_gt=True), pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, metainfo=metainfo,
-                 ann_file='annotations/val.json', data_prefix=dict(img='images/'),
-                 test_mode=True, pipeline=test_pipeline))
+# mmdet's COCO pipelines at image_size px (horizontal flips, as in the pretraining)
+train_pipeline = [dict(step, scale=(image_size, image_size)) if step.type == 'Resize' else
+                  step for step in _base_.train_pipeline]
+test_pipeline = [dict(step, scale=(image_size, image_size)) if step.type == 'Resize' else
+                 step for step in _base_.test_pipeline]
+split = dict(data_root=data_root, metainfo=metainfo, data_prefix=dict(img='images/'))
+train_dataloader = dict(batch_size=8, dataset=dict(
+    **split, ann_file='annotations/train.json', pipeline=train_pipeline))
+val_dataloader = dict(batch_size=16, dataset=dict(
+    **split, ann_file='annotations/val.json', pipeline=test_pipeline))
 # val: for choosing schedules; test (tools/test.py): for tables, garments nobody tuned on
-test_dataloader = dict(val_dataloader,
-                       dataset=dict(val_dataloader['dataset'], ann_file='annotations/test.json'))
-val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/val.json',
-                     metric='bbox', format_only=False)
-test_evaluator = dict(val_evaluator, ann_file=data_root + 'annotations/test.json')
+test_dataloader = dict(batch_size=16, dataset=dict(
+    **split, ann_file='annotations/test.json', pipeline=test_pipeline))
+val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
+test_evaluator = dict(ann_file=data_root + 'annotations/test.json')

@@ -6,6 +6,7 @@
 # model.data_preprocessor.photometric to JigsawSplit(photometric=...) (docs/design.md).
 # A pretraining config picks its method's pipeline: jigclu_pipeline or mejigclu_pipeline.
 # Images are decoded as RGB: the loader is the one place that states the colour order.
+_base_ = './pretraining_loader.py'
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 
@@ -14,20 +15,14 @@ data_root = 'data/imagenet/'
 jigclu_split = dict(type='JigsawSplit', grid=2, overlap=0.3, patch_size=112,
                     crop_scale=(0.2, 1.0), crop_ratio=(3. / 4., 4. / 3.), flip_prob=0.5)
 mejigclu_split = dict(jigclu_split, overlap=(0.15, 0.45))
-pack = dict(type='PackInputs', meta_keys=('sample_idx', 'img_path'))
 # CheckedLoadImageFromFile refuses truncated / undecodable files by name (on_error='skip' skips
 # them with a warning instead)
 load = dict(type='CheckedLoadImageFromFile', channel_order='rgb')
-jigclu_pipeline = [load, jigclu_split, pack]
-mejigclu_pipeline = [load, mejigclu_split, pack]
+jigclu_pipeline = [load, jigclu_split, _base_.pack]
+mejigclu_pipeline = [load, mejigclu_split, _base_.pack]
 
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    drop_last=True,  # a full global batch every step (MEJigClu: one class per image)
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
+    batch_size=64, num_workers=8,
     dataset=dict(type=dataset_type, data_root=data_root, split='train'))
 
 # Whole images for inference (tools/extract_features.py, mmpretrain's FeatureExtractor through
@@ -38,3 +33,6 @@ test_pipeline = [
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),
 ]
+# the online kNN monitor (configs/_base_/datasets/pretraining_loader.py) queries the val split
+knn_monitor = dict(dataset=dict(pipeline=test_pipeline),
+                   query_dataloader=dict(dataset=dict(split='val')))

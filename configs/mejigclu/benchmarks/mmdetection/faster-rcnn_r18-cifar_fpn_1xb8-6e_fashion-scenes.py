@@ -13,6 +13,7 @@
 _base_ = [
     '../../../_base_/models/faster-rcnn_r18-cifar_fpn.py',
     '../../../_base_/datasets/fashion-scenes_detection.py',
+    '../../../_base_/schedules/scenes_6e.py',
     'mmdet::_base_/default_runtime.py',
     '../../../_base_/run_guards.py',
     '../../../_base_/transfer_guards.py',
@@ -29,10 +30,7 @@ model = dict(
                    rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=100), rcnn=dict(max_per_img=100)))
 
-max_epochs = 6
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+max_epochs = _base_.max_epochs
 # (our choice) mmdet's 0.02 at 8 images, only the heads train; gradients clipped at norm 10,
 # for the first iterations of heads that start from scratch. One step x0.1 at 2/3 of the
 # schedule.

@@ -12,6 +12,7 @@
 #   --cfg-options model.backbone.init_cfg=None              (random init)
 _base_ = [
     '../../../_base_/datasets/fashion-scenes_segmentation.py',
+    '../../../_base_/schedules/scenes_6e.py',
     'mmseg::_base_/default_runtime.py',
     '../../../_base_/run_guards.py',
     '../../../_base_/transfer_guards.py',
@@ -49,10 +50,7 @@ model = dict(
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 
-max_epochs = 6
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+max_epochs = _base_.max_epochs
 optim_wrapper = dict(
     type='OptimWrapper',
     # (our choice) 5x mmseg's 0.01: only the heads train (docs/transfer.md has the figures)
