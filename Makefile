@@ -10,12 +10,14 @@ env:
 demo: env
 	@bash tools/demo.sh
 
+# pytest-xdist: one worker per core, each module on one worker (its fixtures built once), the
+# threads shared among the workers (tests/conftest.py).
 test: env
-	@$(PYTHON) -m pytest -q
+	@$(PYTHON) -m pytest -q -n auto --dist loadscope
 
 # The inner loop: everything but the tests marked slow (processes, Runners).
 test-fast: env
-	@$(PYTHON) -m pytest -q -m "not slow"
+	@$(PYTHON) -m pytest -q -n auto --dist loadscope -m "not slow"
 
 clean-env:
 	rm -rf .venv

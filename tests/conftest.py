@@ -1,5 +1,6 @@
 """Shared test data: real images shipped in the foolbox package (requirements/offline-data.txt):
 20 each of ImageNet (jpg), CIFAR-10, CIFAR-100, Fashion-MNIST and MNIST, labels in file names."""
+import os
 import re
 import struct
 from pathlib import Path
@@ -11,6 +12,18 @@ from PIL import Image
 from mejigclu_mm.utils.offline_data import offline_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """Under ``pytest -n N`` (pytest-xdist, as ``make test`` runs) each of the N workers, and the
+    processes it starts, gets its share of the cores: N processes of as many OpenMP threads as
+    cores would oversubscribe the machine and slow every step several-fold."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ['OMP_NUM_THREADS'] = str(threads)
+        import torch
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)
