@@ -36,6 +36,8 @@ def saved_snippet(name, folder):
 
 def test_global_batch_snippet_sets_the_classes_and_the_batch_together(tmp_path):
     cfg = Config.fromfile(saved_snippet('global-batch-snippet', tmp_path))
+    base = Config.fromfile(ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py')
+    assert base.model.heads.cls.num_classes == 4 * 64  # the snippet changes the base's value
     assert cfg.model.heads.cls.num_classes == 8 * 64
     assert cfg.train_dataloader.batch_size == 64
     assert cfg.train_dataloader.batch_sampler.type == 'DisjointSubsetBatchSampler'

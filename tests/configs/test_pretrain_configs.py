@@ -74,3 +74,11 @@ def test_config_builds_and_runs_a_loss_step(path, imagenet_images, fashion_mnist
     losses = model(**data, mode='loss')
     assert set(losses) == {f'loss_{h}' for h in heads_expected(path)}
     assert all(math.isfinite(v.item()) for v in losses.values())
+
+
+def test_the_imagenet_knn_monitor_queries_val_with_the_inference_pipeline():
+    """ImageNet's test split has no labels: the monitor its dataset base offers queries val."""
+    cfg = Config.fromfile(ROOT / 'configs/mejigclu/mejigclu_resnet50_4xb64-coslr-200e_in1k.py')
+    assert cfg.knn_monitor.query_dataloader.dataset.split == 'val'
+    assert cfg.knn_monitor.bank_dataloader.dataset.split == 'train'
+    assert cfg.knn_monitor.dataset.pipeline == cfg.test_pipeline
