@@ -19,6 +19,7 @@ import shutil
 from typing import List, Optional, Set
 
 import mmengine
+from mmengine.config import Config
 from mmengine.dist import barrier, get_world_size, is_distributed, is_main_process
 from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
@@ -31,6 +32,7 @@ from mejigclu_mm.runtime.atomic_write import (atomic_write, remove_quietly, repl
 from mejigclu_mm.runtime.config_checks import pipeline_warnings
 from mejigclu_mm.runtime.config_dump import record_config
 from mejigclu_mm.runtime.cpu_distributed import init_cpu_distributed
+from mejigclu_mm.runtime.formatted_config import FormattedOnceConfig
 from mejigclu_mm.runtime.guard_hooks import complete_guard_hooks
 from mejigclu_mm.runtime.resume import (check_resume_data, check_resume_fits,
                                         find_resume_checkpoint, read_training_checkpoint)
@@ -288,7 +290,9 @@ class GuardedRunner(Runner):
       (:func:`check_resume_fits`); then writes ``run.json`` and the merged config
       (:func:`record_config`, never over the config file);
     - loads every checkpoint with the safe loader and stores the run id and
-      :func:`run_facts` in every checkpoint's meta.
+      :func:`run_facts` in every checkpoint's meta;
+    - formats its config's text once per content (:class:`FormattedOnceConfig`), not at each
+      of mmengine's uses.
 
     A Runner built with the constructor instead of :meth:`from_cfg` skips the config steps.
     """
@@ -297,6 +301,8 @@ class GuardedRunner(Runner):
         self._constructed = self._config_recorded = False
         self._resumed: Optional[dict] = None
         self.run_id: Optional[str] = None
+        if isinstance(kwargs.get('cfg'), Config):
+            kwargs['cfg'] = FormattedOnceConfig.of(kwargs['cfg'])
         super().__init__(*args, **kwargs)
         self._constructed = True
 
