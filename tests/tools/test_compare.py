@@ -6,8 +6,10 @@ import shutil
 
 import pytest
 from conftest import ROOT
+from warm_python import warm_subprocess
 
 import compare as compare_tool
+from mejigclu_mm.cli.comparison import jobs
 
 JIGCLU = str(ROOT / 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py')
 LINEAR = str(ROOT / 'configs/mejigclu/benchmarks/'
@@ -39,11 +41,15 @@ def spec_file(tmp_path, data_root, scenes, **changes):
 
 @pytest.fixture(scope='module')
 def identical(tmp_path_factory, fashion_mnist_format_root, fashion_scenes_root):
+    """A comparison of its ten jobs, forked from a warm interpreter (warm_python.py); the
+    killed-comparison test below runs its job through the real ``subprocess.Popen``."""
     root = tmp_path_factory.mktemp('compare')
     spec = spec_file(root, fashion_mnist_format_root, fashion_scenes_root)
     work_dir = root / 'work'
-    report = compare_tool.main([spec, '--work-dir', str(work_dir), '--jobs', '2',
-                                '--threads', '1'])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, 'subprocess', warm_subprocess())
+        report = compare_tool.main([spec, '--work-dir', str(work_dir), '--jobs', '2',
+                                    '--threads', '1'])
     return spec, work_dir, report
 
 
