@@ -1,5 +1,6 @@
 """Shared test data: real images shipped in the foolbox package (requirements/offline-data.txt):
 20 each of ImageNet (jpg), CIFAR-10, CIFAR-100, Fashion-MNIST and MNIST, labels in file names."""
+import gc
 import os
 import re
 import struct
@@ -24,6 +25,15 @@ def pytest_configure(config):
         os.environ['OMP_NUM_THREADS'] = str(threads)
         import torch
         torch.set_num_threads(threads)
+
+
+def pytest_collection_finish(session):
+    """Leave the objects of the imported stack and the collected tests out of every later
+    garbage collection (``gc.freeze``): mmengine's datasets call ``gc.collect()`` each time one
+    is built, and with the stack loaded each call took 0.3-0.4 s: 9 % of the CPU time of ten
+    Runner-building test files (py-spy). Those objects live to the end of the session anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
