@@ -3,6 +3,7 @@ benchmarks/) and standalone dataset bases without changing a run: every config's
 settings equal those of its old path at commit bad2b8d (configs/pretrain, linear, det, seg),
 key by key, except where CHANGED says why."""
 import fnmatch
+import functools
 import json
 
 import pytest
@@ -116,6 +117,7 @@ def snapshot():
     return json.loads(SNAPSHOT.read_text())
 
 
+@functools.lru_cache(maxsize=None)  # read-only: loaded once for the tests below
 def merged(config):
     cfg = Config.fromfile(ROOT / config).to_dict()
     # the snapshot was written as JSON: tuples are lists there
