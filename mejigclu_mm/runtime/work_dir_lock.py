@@ -47,13 +47,18 @@ class WorkDirLock:
     ``WORK_DIR/.train.lock``, locked with ``flock`` (atomic; the kernel releases it when the
     process ends, however it ends) and holding the holder's pid, host and start time as JSON,
     which the refusal names. A lock file left by a process that is gone (killed, crashed) is
-    taken over with a warning. On file systems without ``flock`` the pid alone decides for
-    holders on this host. Released (file removed) by :meth:`release` or at the end of a
+    taken over with a warning. A ``flock`` outlives its process in the processes it forked
+    (its data-loader workers, which notice their parent's end within 5 s and exit): when the
+    named holder is gone, the lock is waited for up to ``CHILDREN_WAIT_S`` seconds and then
+    refused with a message that says so. On file systems without ``flock`` the pid alone
+    decides for holders on this host. Released (file removed) by :meth:`release` or at the end of a
     ``with`` block.
 
     Args:
         work_dir (str): The run's work dir (created if missing).
     """
+
+    CHILDREN_WAIT_S = 15.0
 
     def __init__(self, work_dir: str):
         self.work_dir = work_dir
@@ -117,18 +122,40 @@ class WorkDirLock:
             os.close(fd)  # closing releases the flock
 
     def _flock(self, fd: int) -> bool:
-        """Lock ``fd`` without waiting; False where the file system cannot lock."""
+        """Lock ``fd`` without waiting (but for the children of a gone holder); False where the
+        file system cannot lock."""
         if fcntl is None:
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
-            raise self._busy(self._read(fd)) from None
+            holder = self._read(fd)
         except OSError as error:
             if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
                 return False
             raise
+        if not self._gone(holder):
+            raise self._busy(holder)
+        deadline = time.monotonic() + self.CHILDREN_WAIT_S
+        while time.monotonic() < deadline:  # held by what the gone run forked
+            time.sleep(0.1)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
+        raise WorkDirBusyError(
+            f'work dir {self.work_dir}: the training run that holds it ({_describe(holder)}) '
+            f'has ended, but a process it started (e.g. a data-loader worker) still holds its '
+            f'lock file {self.path} after {self.CHILDREN_WAIT_S:.0f} s. Stop that process '
+            '(`fuser -v` on the lock file names it), or give this run another --work-dir.')
+
+    @staticmethod
+    def _gone(holder: Optional[dict]) -> bool:
+        """Whether ``holder`` names a process of this host that has ended."""
+        return bool(holder) and holder.get('host') == socket.gethostname() and isinstance(
+            holder.get('pid'), int) and not _alive(holder['pid'])
 
     def _busy(self, holder: Optional[dict]) -> WorkDirBusyError:
         who = _describe(holder) if holder else 'a process that has not written its name yet'

@@ -1,5 +1,5 @@
 """WorkDirLock: one training run per work dir; the holder is named; a dead holder's lock is
-taken over with a warning."""
+taken over with a warning, after the processes it left behind have let go of it."""
 import json
 import os
 import signal
@@ -22,6 +22,17 @@ spec.loader.exec_module(module)
 module.WorkDirLock(sys.argv[1]).acquire()
 print('locked', flush=True)
 sys.stdin.readline()
+"""
+
+
+# A process a gone run left behind (as its data-loader workers are): it holds the lock file's
+# flock for argv[2] seconds.
+CHILD = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print('locked', flush=True)
+time.sleep(float(sys.argv[2]))
 """
 
 
@@ -62,6 +73,31 @@ def test_a_running_holder_is_named_and_a_killed_one_taken_over(tmp_path):
         assert json.loads((tmp_path / LOCK_FILE).read_text())['pid'] == os.getpid()
     assert f'taking over the lock of a training run that is no longer running (pid ' \
            f'{process.pid}' in '\n'.join(messages)
+
+
+def test_the_children_of_a_gone_run_are_waited_for_then_named(tmp_path, monkeypatch):
+    pid, lock = dead_pid(), tmp_path / LOCK_FILE
+
+    def left_behind(seconds):
+        lock.write_text(json.dumps(dict(pid=pid, host=socket.gethostname(), started='just now')))
+        child = subprocess.Popen([sys.executable, '-c', CHILD, str(lock), str(seconds)],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == 'locked'
+        return child
+
+    child = left_behind(1.0)
+    with captured_log() as messages, WorkDirLock(str(tmp_path)):
+        assert child.wait(timeout=5) == 0  # the lock came when the child ended
+    assert f'no longer running (pid {pid} on' in '\n'.join(messages)
+    monkeypatch.setattr(WorkDirLock, 'CHILDREN_WAIT_S', 0.5)
+    child = left_behind(60)
+    try:
+        with pytest.raises(WorkDirBusyError, match=rf'the training run that holds it \(pid {pid} '
+                           r'on .*\) has ended, but a process it started .* still holds its lock'):
+            WorkDirLock(str(tmp_path)).acquire()
+    finally:
+        child.kill()
+        child.wait()
 
 
 @pytest.mark.parametrize('flock', [True, False])
