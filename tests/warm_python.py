@@ -2,11 +2,12 @@
 package once: a drop-in for the ``subprocess.Popen`` a tool starts its jobs with.
 
 A fresh interpreter pays ~12 s of CPU to import torch, mmengine, mmpretrain and mmdet before a
-tiny job's ~3-8 s of work; a comparison test starts ten such jobs. Here each job is still its
+tiny job's ~3-8 s of work; the comparison test starts ten such jobs, the resume test six. Here each job is still its
 own process, with the environment, thread count, ``sys.argv``, ``sys.path[0]`` and
 ``__main__`` of ``python SCRIPT``, its output appended to the log file it was given, and its
-exit status as its return code. What it cannot show is the start of a real interpreter, so one
-test of each tool keeps the real ``subprocess.Popen``.
+exit status as its return code; a signal reaches it as it would a real one. What it cannot
+show is the start of a real interpreter, so one test of each tool keeps the real
+``subprocess.Popen``.
 """
 import multiprocessing
 import os
@@ -62,8 +63,14 @@ class WarmPopen:
         self.process.join(timeout)
         return self.poll()
 
+    def send_signal(self, signal):
+        os.kill(self.process.pid, signal)
+
     def terminate(self):
         self.process.terminate()
+
+    def kill(self):
+        self.process.kill()
 
 
 def warm_subprocess():

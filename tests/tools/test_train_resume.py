@@ -1,6 +1,8 @@
 """A run killed with SIGKILL in epoch 3 and resumed with --resume repeats the uninterrupted run:
 the same loss at every iteration and the same weights at the end; with a fixed seed, and with
-the seed unset as the shipped configs have it (the resumed run takes the checkpoint's)."""
+the seed unset as the shipped configs have it (the resumed run takes the checkpoint's). The runs
+fork from a warm interpreter (warm_python.py); tools/train.py's start in a fresh one is
+test_dist_train's."""
 import json
 import os
 import signal
@@ -11,6 +13,7 @@ import time
 import pytest
 import torch
 from conftest import ROOT
+from warm_python import WarmPopen
 
 CONFIG = 'configs/jigclu/jigclu_resnet18-cifar_1xb64-coslr-100e_fashion-mnist.py'
 ITERS_PER_EPOCH = 60 // 8  # the fixture's 60 images, batch 8
@@ -37,6 +40,16 @@ def environment():
     return dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT))
 
 
+def start(command, log):
+    """``command`` forked from the warm interpreter, its output appended to ``log``."""
+    with open(log, 'a') as file:
+        return WarmPopen(command, stdout=file, stderr=subprocess.STDOUT, env=environment())
+
+
+def output(log):
+    return log.read_text(errors='replace')[-6000:]
+
+
 def scalars(work_dir):
     """{iteration: logged values} over every run in ``work_dir`` (later runs win)."""
     rows = {}
@@ -48,7 +61,7 @@ def scalars(work_dir):
     return rows
 
 
-def run_until_killed(process, work_dir, epoch, timeout=300):
+def run_until_killed(process, work_dir, log, epoch, timeout=300):
     """SIGKILL ``process`` once it has logged an iteration of ``epoch``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -58,7 +71,7 @@ def run_until_killed(process, work_dir, epoch, timeout=300):
             return
         if process.poll() is not None:
             raise AssertionError(f'the run ended (exit {process.returncode}) before epoch '
-                                 f'{epoch}:\n{process.stdout.read()}')
+                                 f'{epoch}:\n{output(log)}')
         time.sleep(0.02)
     process.kill()
     raise AssertionError(f'no iteration of epoch {epoch} logged in {timeout} s')
@@ -69,7 +82,7 @@ def state_dict(path):
     return load_checkpoint_file(path)['state_dict']
 
 
-def seed_of_first_checkpoint(process, work_dir, timeout=300):
+def seed_of_first_checkpoint(process, work_dir, log, timeout=300):
     """The seed a run drew, from its first checkpoint (written whole, then renamed)."""
     from mejigclu_mm.runtime import load_checkpoint_file
     deadline = time.monotonic() + timeout
@@ -78,7 +91,7 @@ def seed_of_first_checkpoint(process, work_dir, timeout=300):
             return load_checkpoint_file(work_dir / 'epoch_1.pth')['meta']['seed']
         if process.poll() is not None:
             raise AssertionError(f'the run ended (exit {process.returncode}) before epoch 1 '
-                                 f'was saved:\n{process.stdout.read()}')
+                                 f'was saved:\n{output(log)}')
         time.sleep(0.05)
     raise AssertionError(f'no epoch_1.pth in {timeout} s')
 
@@ -88,27 +101,23 @@ def seed_of_first_checkpoint(process, work_dir, timeout=300):
 def test_killed_in_epoch_3_and_resumed_equals_uninterrupted(fashion_mnist_format_root,
                                                             tmp_path, seed):
     full_dir, cut_dir = tmp_path / 'full', tmp_path / 'cut'
-    cut = subprocess.Popen(command(cut_dir, fashion_mnist_format_root, seed=seed),
-                           env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+    cut_log, full_log, resumed_log = (tmp_path / f'{name}.log' for name in ('cut', 'full',
+                                                                             'resumed'))
+    cut = start(command(cut_dir, fashion_mnist_format_root, seed=seed), cut_log)
     # with the seed unset, the uninterrupted run takes the seed the cut run drew
-    drawn = seed if seed is not None else seed_of_first_checkpoint(cut, cut_dir)
-    full = subprocess.Popen(command(full_dir, fashion_mnist_format_root, seed=drawn),
-                            env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    run_until_killed(cut, cut_dir, epoch=3)
-    out, _ = full.communicate(timeout=600)
-    assert full.returncode == 0, out
+    drawn = seed if seed is not None else seed_of_first_checkpoint(cut, cut_dir, cut_log)
+    full = start(command(full_dir, fashion_mnist_format_root, seed=drawn), full_log)
+    run_until_killed(cut, cut_dir, cut_log, epoch=3)
+    assert full.wait(timeout=600) == 0, output(full_log)
     killed_at = max(scalars(cut_dir))
     assert 2 * ITERS_PER_EPOCH < killed_at < 3 * ITERS_PER_EPOCH  # inside epoch 3
     assert not (cut_dir / 'epoch_3.pth').exists()
     assert (cut_dir / 'epoch_2.pth').exists()
 
-    resumed = subprocess.run(command(cut_dir, fashion_mnist_format_root, '--resume', seed=seed),
-                             env=environment(), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stdout
-    assert 'random states restored from the checkpoint' in resumed.stdout
+    resumed = start(command(cut_dir, fashion_mnist_format_root, '--resume', seed=seed),
+                    resumed_log)
+    assert resumed.wait(timeout=600) == 0, output(resumed_log)
+    assert 'random states restored from the checkpoint' in resumed_log.read_text()
 
     expected, got = scalars(full_dir), scalars(cut_dir)
     assert sorted(got) == sorted(expected) == list(range(1, 3 * ITERS_PER_EPOCH + 1))
