@@ -129,6 +129,14 @@ def small_scales(pipeline, scale):
             transform.scale = scale
 
 
+def few_regions(model):
+    """64 sampled RoIs for the box head and 100 proposals (512 and 1000 in the configs): the
+    box head's four convolutions over them took half of the two one-iteration tests' time on a
+    CPU (42 s -> 23 s serial)."""
+    model.train_cfg.rcnn.sampler.num = 64
+    model.train_cfg.rpn_proposal.max_per_img = model.test_cfg.rpn.max_per_img = 100
+
+
 def test_faster_rcnn_coco_config_one_iteration(deepforest_coco_root, r50_pretrain_checkpoint,
                                                tmp_path):
     cfg = load_for_test(DET / 'faster-rcnn_r50_fpn_syncbn_1x_coco.py', tmp_path)
@@ -142,6 +150,7 @@ def test_faster_rcnn_coco_config_one_iteration(deepforest_coco_root, r50_pretrai
     light_loader(cfg.train_dataloader, deepforest_coco_root, indices=2,
                  ann_file='annotations/train.json', **coco)
     small_scales(cfg.train_dataloader.dataset.pipeline, (320, 192))
+    few_regions(cfg.model)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
     runner = Runner.from_cfg(cfg)
@@ -164,6 +173,7 @@ def test_faster_rcnn_voc_config_one_iteration(voc_format_root, r50_pretrain_chec
         small_scales(dataset.pipeline, (320, 192))
     light_loader(cfg.val_dataloader, str(voc_format_root) + '/', metainfo=dict(classes=('Tree', )))
     small_scales(cfg.val_dataloader.dataset.pipeline, (320, 192))
+    few_regions(cfg.model)
     cfg.test_dataloader = cfg.val_dataloader
     runner = Runner.from_cfg(cfg)
     runner.train()
