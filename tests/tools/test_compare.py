@@ -41,8 +41,8 @@ def spec_file(tmp_path, data_root, scenes, **changes):
 
 @pytest.fixture(scope='module')
 def identical(tmp_path_factory, fashion_mnist_format_root, fashion_scenes_root):
-    """A comparison of its ten jobs, forked from a warm interpreter (warm_python.py); the
-    killed-comparison test below runs its job through the real ``subprocess.Popen``."""
+    """A comparison of its ten jobs, forked from a warm interpreter (warm_python.py; jobs as
+    real processes: tests/cli/comparison/test_jobs.py)."""
     root = tmp_path_factory.mktemp('compare')
     spec = spec_file(root, fashion_mnist_format_root, fashion_scenes_root)
     work_dir = root / 'work'
@@ -77,8 +77,9 @@ def test_two_identical_arms_differ_by_exactly_zero_and_are_not_resolved(identica
 
 
 @pytest.mark.slow
-def test_a_killed_comparison_continues_with_the_runs_it_lacks(identical, capsys):
+def test_a_killed_comparison_continues_with_the_runs_it_lacks(identical, capsys, monkeypatch):
     spec, work_dir, _ = identical
+    monkeypatch.setattr(jobs, 'subprocess', warm_subprocess())
     before = json.loads((work_dir / 'results.json').read_text())
     (work_dir / 'seed1' / 'B' / 'probes.json').unlink()  # killed while probing B of seed 1
     capsys.readouterr()
