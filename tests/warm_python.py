@@ -2,11 +2,11 @@
 package once: a drop-in for the ``subprocess.Popen`` a tool starts its jobs with.
 
 A fresh interpreter pays ~12 s of CPU to import torch, mmengine, mmpretrain and mmdet before a
-tiny job's ~3-8 s of work; the comparison test starts ten such jobs, the resume test six. Here each job is still its
-own process, with the environment, thread count, ``sys.argv``, ``sys.path[0]`` and
-``__main__`` of ``python SCRIPT``, its output appended to the log file it was given, and its
-exit status as its return code; a signal reaches it as it would a real one. What it cannot
-show is the start of a real interpreter: ``run_jobs`` with real processes is
+tiny job's ~3-8 s of work; the comparison tests start eleven such jobs, the resume test six.
+Here each job is still its own process, with the environment, thread count, ``sys.argv``,
+``sys.path[0]`` and ``__main__`` of ``python SCRIPT``, its output appended to the log file it
+was given, and its exit status as its return code; a signal reaches it as it would a real one.
+What it cannot show is the start of a real interpreter: ``run_jobs`` with real processes is
 tests/cli/comparison/test_jobs.py, ``tools/train.py`` in a fresh interpreter test_dist_train.
 """
 import multiprocessing

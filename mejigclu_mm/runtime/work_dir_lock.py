@@ -51,8 +51,8 @@ class WorkDirLock:
     (its data-loader workers, which notice their parent's end within 5 s and exit): when the
     named holder is gone, the lock is waited for up to ``CHILDREN_WAIT_S`` seconds and then
     refused with a message that says so. On file systems without ``flock`` the pid alone
-    decides for holders on this host. Released (file removed) by :meth:`release` or at the end of a
-    ``with`` block.
+    decides for holders on this host. Released (file removed) by :meth:`release` or at the end
+    of a ``with`` block.
 
     Args:
         work_dir (str): The run's work dir (created if missing).
