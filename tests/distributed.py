@@ -17,10 +17,15 @@ import torch.multiprocessing as mp
 PRELOAD = ['mejigclu_mm', 'torch.distributed']
 
 
-def _worker(rank, world_size, init_file, environment, threads, fn, args):
+def take_environment(environment, threads):
+    """In a forked process: the environment and thread count of the test that started it."""
     os.environ.clear()
     os.environ.update(environment)
     torch.set_num_threads(threads)
+
+
+def _worker(rank, world_size, init_file, environment, threads, fn, args):
+    take_environment(environment, threads)
     dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
                             world_size=world_size)
     try:

@@ -19,16 +19,15 @@ import types
 
 import torch
 
-from distributed import PRELOAD
+from distributed import PRELOAD, take_environment
 
 
 def _run_script(argv, environment, log_path):
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.environ.clear()
-    os.environ.update(environment)
-    torch.set_num_threads(int(environment.get('OMP_NUM_THREADS', torch.get_num_threads())))
+    take_environment(environment,
+                     int(environment.get('OMP_NUM_THREADS', torch.get_num_threads())))
     script = argv[0]
     sys.argv = list(argv)
     sys.path[0] = osp.dirname(osp.abspath(script))
